@@ -1,0 +1,21 @@
+"""One exception tree for everything newsbot reports to a person."""
+
+
+class NewsbotError(Exception):
+    """Base of every error newsbot raises on purpose; its message says what to do."""
+
+
+class InputError(NewsbotError):
+    """A file or text given to newsbot cannot be read or understood."""
+
+
+class ConfigError(NewsbotError):
+    """A configuration file is invalid; the last good configuration stays in force."""
+
+
+class FeedError(NewsbotError):
+    """A feed could not be fetched or parsed."""
+
+
+class StoreError(NewsbotError):
+    """The data store cannot be opened or written."""
