@@ -60,7 +60,16 @@ def _build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the Telegram bot")
     run.set_defaults(handler=_cmd_run)
+    # Other modules add their own commands: each has ``add_commands(commands)`` that adds
+    # subparsers with ``set_defaults(handler=...)``; a handler takes the parsed args and
+    # returns the exit code.
+    for add_commands in _command_modules():
+        add_commands(commands)
     return parser
+
+
+def _command_modules() -> list[Callable[[Any], None]]:
+    return []
 
 
 def _non_negative_int(value: str) -> int:

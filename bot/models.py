@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +40,26 @@ class Summary:
     article: Article
     lead: tuple[str, ...] = ()
     quotes: tuple[Quote, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article as the archive keeps it: found in a feed, read, summarised, searchable.
+
+    ``id`` is stable across restarts (derived from the entry's identity: GUID, else canonical
+    link, else a content hash). Times are timezone-aware UTC.
+    """
+
+    id: str
+    feed: str
+    title: str
+    link: str
+    published: datetime
+    fetched: datetime
+    text: str
+    lead: tuple[str, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    author: str | None = None
+    topic: str | None = None
+    tags: tuple[str, ...] = ()
+    updated: datetime | None = None
