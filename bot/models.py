@@ -63,3 +63,61 @@ class StoredArticle:
     topic: str | None = None
     tags: tuple[str, ...] = ()
     updated: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What newsbot remembers about polling one feed between polls and across restarts.
+
+    ``etag`` and ``last_modified`` are the validators the server sent, replayed as
+    If-None-Match / If-Modified-Since. A feed is new until it has been polled successfully
+    once (``last_success`` is None): then only its latest few entries count as news.
+    ``polls`` counts answered polls, ``not_modified_count`` those answered 304. Times are
+    timezone-aware UTC.
+    """
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_errors: int = 0
+    next_poll: datetime | None = None
+    polls: int = 0
+    not_modified_count: int = 0
+    title: str | None = None
+
+    @property
+    def is_new(self) -> bool:
+        return self.last_success is None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One entry of a feed, as newsbot sees it; every string in it is untrusted feed content.
+
+    ``identity`` is stable across polls: the GUID/id, else the canonical link, else a hash of
+    the content. ``content_hash`` changes when the title, link, summary or content change.
+    ``summary`` and ``content`` are HTML as the feed gave it. ``published`` is aware UTC.
+    """
+
+    identity: str
+    content_hash: str
+    guid: str | None = None
+    link: str | None = None
+    title: str | None = None
+    published: datetime | None = None
+    author: str | None = None
+    summary: str | None = None
+    content: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A parsed feed: what could be recovered, and the parse error when it was ill-formed."""
+
+    title: str | None = None
+    link: str | None = None
+    entries: tuple[FeedEntry, ...] = ()
+    error: str | None = None
