@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +122,48 @@ class ParsedFeed:
     link: str | None = None
     entries: tuple[FeedEntry, ...] = ()
     error: str | None = None
+
+
+class FetchErrorKind(StrEnum):
+    """Why a fetch brought no usable body."""
+
+    BAD_URL = "bad_url"
+    REFUSED_ADDRESS = "refused_address"
+    CONNECTION = "connection"
+    TIMEOUT = "timeout"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    HTTP_STATUS = "http_status"
+    TOO_LARGE = "too_large"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """The outcome of one GET, as a value: a failure never raises into the caller.
+
+    ``status`` is the final HTTP status (None when no answer came). ``body`` holds the whole
+    (decompressed) body of a 2xx answer; a body over the size cap is an error, never cut.
+    ``etag`` / ``last_modified`` are the validators to store: the server's, or on a 304 the
+    ones sent when the server did not repeat them. ``retry_after_s`` is how long the server
+    asked us to wait (429/503 Retry-After), in seconds from the answer.
+    """
+
+    url: str
+    final_url: str
+    status: int | None = None
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error_kind: FetchErrorKind | None = None
+    error: str | None = None
+    retry_after_s: float | None = None
+
+    @property
+    def is_ok(self) -> bool:
+        """Whether a 2xx answer with its whole body arrived."""
+        return self.error_kind is None and self.status is not None and 200 <= self.status < 300
+
+    @property
+    def is_not_modified(self) -> bool:
+        """Whether the server answered 304: nothing changed since the validators were stored."""
+        return self.error_kind is None and self.status == 304
