@@ -19,3 +19,12 @@ class FeedError(NewsbotError):
 
 class StoreError(NewsbotError):
     """The data store cannot be opened or written."""
+
+
+class PrefsError(InputError):
+    """A chat's preference input (time zone, digest times, items) is invalid; the message is
+    written for the chat user and says what to send instead."""
+
+
+class QueryError(InputError):
+    """A search query cannot be run as typed; the message tells the user how to fix it."""
