@@ -1,0 +1,367 @@
+"""Feed documents to :class:`~bot.models.ParsedFeed`: RSS 0.9x/1.0/2.0, Atom, RDF and JSON Feed.
+
+Content in, data out: this module takes the fetched bytes and the response's Content-Type
+and never touches the network or the disk. feedparser reads XML feeds (given a byte stream,
+never a URL or a bare string, which it would try to open); JSON Feed is read with ``json``.
+Whatever a feed says is untrusted: strings are capped, links must be http(s), and an
+ill-formed feed yields what could be recovered with the error recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from time import struct_time
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from bot.charset import bom_charset, detect_charset
+from bot.models import FeedEntry, ParsedFeed
+
+_TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "wt_mc",
+        "cmpid",
+        "at_medium",
+        "at_campaign",
+        "ocid",
+        "smid",
+        "xtor",
+    }
+)
+_TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "itm_")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseLimits:
+    """How much of a feed is considered: entries, and characters per field."""
+
+    max_entries: int = 500
+    max_title_chars: int = 1_000
+    max_text_chars: int = 200_000
+    max_url_chars: int = 4_096
+
+
+def parse_feed(
+    body: bytes,
+    url: str | None = None,
+    content_type: str | None = None,
+    limits: ParseLimits = ParseLimits(),
+) -> ParsedFeed:
+    """Parse a fetched feed; ``url`` (the final URL) resolves relative links."""
+    if _looks_like_json(body, content_type):
+        return _parse_json_feed(body, url, limits)
+    return _parse_xml_feed(body, url, content_type, limits)
+
+
+def canonical_link(url: str) -> str:
+    """A link in the form that identifies its page: no tracking parameters, no fragment.
+
+    Scheme and host are lower-cased, default ports dropped, an empty path becomes ``/``, and
+    query parameters such as ``utm_*``, ``fbclid``, ``gclid``, ``mc_cid`` or ``ref`` are
+    removed (the others keep their order and spelling). Links that are not http(s) come back
+    stripped of surrounding blanks only.
+    """
+    url = url.strip()
+    scheme, _, rest = url.partition("://")
+    scheme = scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not rest:
+        return url
+    rest = rest.split("#", 1)[0]
+    authority_end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, path_query = rest[:authority_end], rest[authority_end:]
+    path, _, query = path_query.partition("?")
+    userinfo, at, hostport = authority.rpartition("@")
+    host, port = _split_port(hostport)
+    if port == _DEFAULT_PORTS[scheme] or port == "":
+        hostport = host.lower()
+    else:
+        hostport = f"{host.lower()}:{port}"
+    kept = [p for p in query.split("&") if p and not _is_tracking_param(p)]
+    canonical = f"{scheme}://{userinfo}{at}{hostport}{path or '/'}"
+    return f"{canonical}?{'&'.join(kept)}" if kept else canonical
+
+
+def entry_identity(guid: str | None, link: str | None, content_hash: str) -> str:
+    """An entry's stable identity: its GUID, else its canonical link, else a content hash."""
+    if guid:
+        return guid
+    if link:
+        return canonical_link(link)
+    return f"sha256:{content_hash}"
+
+
+def hash_content(*parts: str | None) -> str:
+    """A short stable digest of an entry's visible content, to notice when it changes."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update((part or "").encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return digest.hexdigest()[:32]
+
+
+def _split_port(hostport: str) -> tuple[str, str | None]:
+    if hostport.startswith("["):
+        close = hostport.find("]")
+        if close >= 0:
+            after = hostport[close + 1 :]
+            port = after[1:] if after.startswith(":") else None
+            return hostport[: close + 1], port
+        return hostport, None
+    host, colon, port = hostport.rpartition(":")
+    if colon and (port.isdigit() or port == ""):
+        return host, port
+    return hostport, None
+
+
+def _is_tracking_param(pair: str) -> bool:
+    name = pair.split("=", 1)[0].lower()
+    return name in _TRACKING_PARAMS or name.startswith(_TRACKING_PREFIXES)
+
+
+def _looks_like_json(body: bytes, content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type.endswith("json"):
+        return True
+    return body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+
+
+# --- XML feeds (feedparser) ---------------------------------------------------------------
+
+
+def _parse_xml_feed(
+    body: bytes, url: str | None, content_type: str | None, limits: ParseLimits
+) -> ParsedFeed:
+    headers = {"content-type": _content_type_for_feedparser(body, content_type)}
+    if url:
+        headers["content-location"] = url
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    feed = parsed.get("feed", {})
+    raw_entries = list(parsed.get("entries", []))[: limits.max_entries]
+    entries = [_xml_entry(raw, url, limits) for raw in raw_entries]
+    error = None
+    if parsed.get("bozo"):
+        error = _describe_bozo(parsed.get("bozo_exception"))
+    if not parsed.get("version") and not entries:
+        error = error or "not a feed: no RSS, Atom, RDF or JSON Feed document found"
+    return ParsedFeed(
+        title=_text(feed.get("title"), limits.max_title_chars),
+        link=_link(feed.get("link"), url, limits),
+        entries=tuple(entries),
+        error=error,
+    )
+
+
+def _content_type_for_feedparser(body: bytes, content_type: str | None) -> str:
+    """The Content-Type to hand feedparser, its charset corrected where the evidence is strong.
+
+    UTF-8 bodies mislabelled as another charset are read as UTF-8 (valid UTF-8 with non-ASCII
+    characters is almost never text in a legacy charset, while feeds labelled Latin-1 that are
+    really UTF-8 are common), and a body its labels cannot decode gets a detected charset
+    instead of feedparser's last resort, Windows-1252.
+    """
+    content_type = content_type or "application/xml"
+    if bom_charset(body) is not None:
+        return content_type
+    charset = detect_charset(body, content_type)
+    if charset.startswith(("utf-16", "utf-32")) or (charset == "cp1252" and body.isascii()):
+        return content_type
+    media_type = content_type.split(";", 1)[0].strip() or "application/xml"
+    return f"{media_type}; charset={charset}"
+
+
+def _xml_entry(raw: Mapping[str, Any], base: str | None, limits: ParseLimits) -> FeedEntry:
+    title = _text(raw.get("title"), limits.max_title_chars)
+    link = _link(raw.get("link"), base, limits)
+    summary = _text(raw.get("summary"), limits.max_text_chars, collapse=False)
+    content = _text(_first_content(raw.get("content")), limits.max_text_chars, collapse=False)
+    published = _struct_to_utc(raw.get("published_parsed")) or _struct_to_utc(
+        raw.get("updated_parsed")
+    )
+    guid = _text(raw.get("id"), limits.max_url_chars)
+    return _entry(guid, link, title, published, _text(raw.get("author"), 500), summary, content)
+
+
+def _first_content(contents: object) -> str | None:
+    if not isinstance(contents, list) or not contents:
+        return None
+    by_type = sorted(contents, key=lambda c: "html" not in str(c.get("type", "")))
+    value = by_type[0].get("value")
+    return value if isinstance(value, str) else None
+
+
+def _struct_to_utc(value: object) -> datetime | None:
+    if not isinstance(value, struct_time):
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _describe_bozo(exc: object) -> str:
+    if exc is None:
+        return "ill-formed feed"
+    text = str(exc).strip() or type(exc).__name__
+    return f"ill-formed feed: {text}"
+
+
+# --- JSON Feed --------------------------------------------------------------------------
+
+
+def _parse_json_feed(body: bytes, url: str | None, limits: ParseLimits) -> ParsedFeed:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        return ParsedFeed(error=f"not a valid JSON Feed: {exc}")
+    if not isinstance(document, dict):
+        return ParsedFeed(error="not a valid JSON Feed: the top level is not an object")
+    base = _json_str(document.get("feed_url")) or url
+    items = document.get("items")
+    error = None
+    if not isinstance(items, list):
+        error = "not a valid JSON Feed: no items list"
+        items = []
+    entries = tuple(
+        _json_entry(item, base, limits)
+        for item in items[: limits.max_entries]
+        if isinstance(item, dict)
+    )
+    if "version" not in document and error is None:
+        error = "JSON Feed without a version"
+    return ParsedFeed(
+        title=_text(_json_str(document.get("title")), limits.max_title_chars),
+        link=_link(_json_str(document.get("home_page_url")), base, limits),
+        entries=entries,
+        error=error,
+    )
+
+
+def _json_entry(item: Mapping[str, Any], base: str | None, limits: ParseLimits) -> FeedEntry:
+    raw_id = item.get("id")
+    guid = str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
+    link = _link(_json_str(item.get("url")) or _json_str(item.get("external_url")), base, limits)
+    title = _text(_json_str(item.get("title")), limits.max_title_chars)
+    content = _json_str(item.get("content_html"))
+    if content is None and (plain := _json_str(item.get("content_text"))) is not None:
+        content = html.escape(plain)
+    summary = _json_str(item.get("summary"))
+    published = _iso_to_utc(item.get("date_published")) or _iso_to_utc(item.get("date_modified"))
+    return _entry(
+        _text(guid, limits.max_url_chars),
+        link,
+        title,
+        published,
+        _text(_json_author(item), 500),
+        _text(summary and html.escape(summary), limits.max_text_chars, collapse=False),
+        _text(content, limits.max_text_chars, collapse=False),
+    )
+
+
+def _json_author(item: Mapping[str, Any]) -> str | None:
+    authors = item.get("authors")
+    candidates: Iterable[object] = authors if isinstance(authors, list) else [item.get("author")]
+    names = [
+        name
+        for author in candidates
+        if isinstance(author, dict) and (name := _json_str(author.get("name")))
+    ]
+    return ", ".join(names) or None
+
+
+def _json_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _iso_to_utc(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+# --- shared -----------------------------------------------------------------------------
+
+
+def _entry(
+    guid: str | None,
+    link: str | None,
+    title: str | None,
+    published: datetime | None,
+    author: str | None,
+    summary: str | None,
+    content: str | None,
+) -> FeedEntry:
+    content_hash = hash_content(title, link, content or summary)
+    return FeedEntry(
+        identity=entry_identity(guid, link, content_hash),
+        content_hash=content_hash,
+        guid=guid,
+        link=link,
+        title=title,
+        published=published,
+        author=author,
+        summary=summary,
+        content=content,
+    )
+
+
+def _text(value: object, max_chars: int, *, collapse: bool = True) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = _WHITESPACE.sub(" ", value).strip() if collapse else value.strip()
+    return text[:max_chars] or None
+
+
+def _link(value: object, base: str | None, limits: ParseLimits) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    link = value.strip()
+    if base:
+        try:
+            link = urljoin(base, link)
+        except ValueError:
+            return None
+    if len(link) > limits.max_url_chars:
+        return None
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.netloc:
+        return None
+    return link
