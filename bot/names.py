@@ -1,0 +1,203 @@
+"""Names in an article: who is mentioned where, and the fullest form of a name.
+
+A mention is a run of capitalised words ("Foreign Minister Amir Khan Muttaqi", "the White House")
+with its position. Titles are stripped from the front ("Amir Khan Muttaqi"), a surname is
+resolved to the fullest name the article introduced ("Muttaqi" -> "Amir Khan Muttaqi"), and a
+pronoun to the nearest fitting person named before it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+# A name word: initials ("G.K."), a capitalised word ("McCaskill", "O’Rourke", "al-Assad"-style
+# hyphenated words), or an all-capital acronym ("CNN", "NATO").
+_NAME_WORD = r"(?:[A-Z]\.){1,3}(?![A-Za-z])|[A-Z][\w’'-]*\.?"
+# Lowercase words that may sit inside a name ("Council on Foreign Relations", "Ludwig van Gogh").
+_CONNECTOR = r"(?:of|for|on|de|da|del|der|van|von|bin|al|la|le|du|the)"
+_GAP = rf"[ \u00a0](?:{_CONNECTOR}[ \u00a0](?=[A-Z]))?"
+_MENTION = re.compile(rf"(?<![\w’'])(?:{_NAME_WORD})(?:{_GAP}(?:{_NAME_WORD}))*")
+_POSSESSIVE = re.compile(r"[’']s?$")
+
+# Capitalised words that start a sentence but are not names.
+_FUNCTION_WORDS_TEXT = """
+a an the and but or nor so yet for in on at to of by from with without about after before
+    as if when while where since until though although because however meanwhile still then
+    this that these those there here it its he she they we i you his her their our my your
+    also even instead indeed later earlier now today yesterday tomorrow last next no not one
+    some many most all both each every several such what who whom whose which why how
+    mr mrs ms miss dr sir madam during despite under over between among against amid
+    asked said says told according is was are were will would could should can may might"""
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
+
+# Words that are titles or roles when they stand before a name.
+_TITLE_WORDS_TEXT = """
+president vice prime minister foreign defense defence interior finance secretary state
+    sen senator rep representative congressman congresswoman gov governor lt lieutenant mayor
+    gen general adm admiral col colonel maj major capt captain sgt dr mr mrs ms miss prof professor
+    judge justice chief attorney speaker leader majority minority whip chairman chairwoman chair
+    director ceo executive press spokesman spokeswoman spokesperson former u.s us
+    homeland security ambassador commissioner rev reverend father pope king queen prince
+    princess sheikh emir ayatollah sir dame lord lady deputy assistant acting general's
+    gop democratic republican candidate nominee presidential senate house
+    commander officer minister's coach manager adviser advisor sheriff detective officer"""
+TITLE_WORDS = frozenset(_TITLE_WORDS_TEXT.split())
+
+# Words that make a mention an organisation or a place rather than a person.
+_ORG_WORDS_TEXT = """
+house committee party post times news journal department university college school
+    campaign council center centre institute association foundation court senate congress
+    network service agency bureau office ministry government commission administration
+    council group inc corp co company corporation bank fund union league club church
+    network channel magazine press review tribune herald gazette daily weekly radio tv
+    television reuters cnn fox msnbc abc nbc cbs npr ap afp bbc twitter facebook instagram
+    youtube google street city county state states valley river mountain island province
+    republic kingdom nation nations army navy force forces police guard caucus project
+    organization organisation coalition front movement alliance council initiative
+    tower hall square airport hospital museum library monday tuesday wednesday thursday
+    friday saturday sunday january february march april may june july august september
+    october november december"""
+ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
+
+FEMALE_MARKERS = frozenset(
+    {
+        "mrs",
+        "ms",
+        "miss",
+        "madam",
+        "dame",
+        "lady",
+        "queen",
+        "princess",
+        "congresswoman",
+        "chairwoman",
+        "spokeswoman",
+    }
+)
+MALE_MARKERS = frozenset(
+    {"mr", "sir", "lord", "king", "prince", "congressman", "chairman", "spokesman", "father"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A name as written at ``start`` in the text, its title-free form and the gender it signals."""
+
+    start: int
+    end: int
+    written: str
+    name: str
+    gender: str | None = None
+
+    @property
+    def words(self) -> list[str]:
+        return self.name.split()
+
+    @property
+    def is_person(self) -> bool:
+        return looks_like_person(self.name)
+
+
+def _key(word: str) -> str:
+    return word.lower().strip(".’'")
+
+
+def strip_title(name: str) -> tuple[str, str | None]:
+    """The name without leading function words and titles, and the gender a title signals."""
+    words = name.replace("\u00a0", " ").split()
+    gender: str | None = None
+    while words and _key(words[0]) in FUNCTION_WORDS and _key(words[0]) not in TITLE_WORDS:
+        words.pop(0)
+    while len(words) > 1 and _key(words[0]) in TITLE_WORDS | {"of", "the", "for"}:
+        rest = words[1:]
+        if all(_key(w) in TITLE_WORDS | ORG_WORDS | {"of", "the", "for"} for w in rest):
+            break
+        key = _key(words.pop(0))
+        if key in FEMALE_MARKERS:
+            gender = "f"
+        elif key in MALE_MARKERS:
+            gender = "m"
+    while words and _key(words[-1]) in {"of", "the", "for", "on"}:
+        words.pop()
+    if words:
+        words[-1] = _POSSESSIVE.sub("", words[-1]) or words[-1]
+    return " ".join(words), gender
+
+
+def looks_like_person(name: str) -> bool:
+    """A title-free name that could be a person's: no organisation or place word, no acronym."""
+    words = name.split()
+    if not words or len(words) > 5:
+        return False
+    if any(_key(w) in ORG_WORDS or _key(w) in FUNCTION_WORDS for w in words):
+        return False
+    if any(w.isupper() and len(w) > 1 and "." not in w for w in words):
+        return False
+    return all(w[:1].isupper() for w in words if w not in {"de", "van", "von", "bin", "al"})
+
+
+def find_mentions(text: str) -> list[Mention]:
+    """Every capitalised name run in the text, in order, split at possessives."""
+    mentions: list[Mention] = []
+    for match in _MENTION.finditer(text):
+        start = match.start()
+        for part in re.split(r"(?<=[’']s)[ \u00a0]|(?<=s[’'])[ \u00a0]", match.group(0)):
+            written = part.strip()
+            name, gender = strip_title(written)
+            if name and not (len(name.split()) == 1 and _key(name) in FUNCTION_WORDS):
+                mentions.append(Mention(start, start + len(part), written, name, gender))
+            start += len(part) + 1
+    return mentions
+
+
+class NameBook:
+    """The names an article introduces, to expand a surname or resolve a pronoun."""
+
+    def __init__(self, text: str) -> None:
+        self.mentions = [m for m in find_mentions(text) if m.name]
+        self._counts = Counter(m.name for m in self.mentions if m.is_person)
+        self._gender: dict[str, str] = {}
+        for m in self.mentions:
+            if m.gender:
+                self._gender.setdefault(m.words[-1], m.gender)
+
+    def fullest(self, name: str, before: int | None = None) -> str:
+        """The fullest person name in the article whose last word is ``name``'s last word."""
+        words = name.split()
+        if not words:
+            return name
+        last = words[-1]
+        candidates = [
+            m
+            for m in self.mentions
+            if m.is_person
+            and m.words[-1] == last
+            and len(m.words) > len(words)
+            and (before is None or m.start < before)
+        ]
+        if not candidates and before is not None:
+            return self.fullest(name)
+        if not candidates:
+            return name
+        best = max(candidates, key=lambda m: (self._counts[m.name], -m.start))
+        return best.name
+
+    def gender_of(self, name: str) -> str | None:
+        words = name.split()
+        return self._gender.get(words[-1]) if words else None
+
+    def person_before(self, position: int, gender: str | None, skip: set[str]) -> str | None:
+        """The nearest person named before ``position`` who fits ``gender`` (f/m/None)."""
+        for m in reversed(self.mentions):
+            if m.start >= position or not m.is_person or m.name in skip:
+                continue
+            full = self.fullest(m.name, before=position)
+            if len(full.split()) < 2 and not self.gender_of(full):
+                continue
+            known = self.gender_of(full)
+            if gender and known and known != gender:
+                continue
+            return full
+        return None
