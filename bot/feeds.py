@@ -61,6 +61,7 @@ _TRACKING_PARAMS = frozenset(
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "itm_")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _WHITESPACE = re.compile(r"\s+")
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +177,7 @@ def _parse_xml_feed(
     if not parsed.get("version") and not entries:
         error = error or "not a feed: no RSS, Atom, RDF or JSON Feed document found"
     return ParsedFeed(
-        title=_text(feed.get("title"), limits.max_title_chars),
+        title=_text(_plain(feed, "title"), limits.max_title_chars),
         link=_link(feed.get("link"), url, limits),
         entries=tuple(entries),
         error=error,
@@ -202,7 +203,7 @@ def _content_type_for_feedparser(body: bytes, content_type: str | None) -> str:
 
 
 def _xml_entry(raw: Mapping[str, Any], base: str | None, limits: ParseLimits) -> FeedEntry:
-    title = _text(raw.get("title"), limits.max_title_chars)
+    title = _text(_plain(raw, "title"), limits.max_title_chars)
     link = _link(raw.get("link"), base, limits)
     summary = _text(raw.get("summary"), limits.max_text_chars, collapse=False)
     content = _text(_first_content(raw.get("content")), limits.max_text_chars, collapse=False)
@@ -210,7 +211,20 @@ def _xml_entry(raw: Mapping[str, Any], base: str | None, limits: ParseLimits) ->
         raw.get("updated_parsed")
     )
     guid = _text(raw.get("id"), limits.max_url_chars)
-    return _entry(guid, link, title, published, _text(raw.get("author"), 500), summary, content)
+    author = _text(_plain(raw, "author"), 500)
+    return _entry(guid, link, title, published, author, summary, content)
+
+
+def _plain(raw: Mapping[str, Any], key: str) -> str | None:
+    """A feedparser text field as plain text (feedparser keeps markup when it guessed HTML)."""
+    value = raw.get(key)
+    if not isinstance(value, str):
+        return None
+    detail = raw.get(f"{key}_detail")
+    kind = detail.get("type", "") if isinstance(detail, Mapping) else ""
+    if "html" in str(kind):
+        return html.unescape(_TAG.sub("", value))
+    return value
 
 
 def _first_content(contents: object) -> str | None:

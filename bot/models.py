@@ -100,7 +100,8 @@ class FeedEntry:
 
     ``identity`` is stable across polls: the GUID/id, else the canonical link, else a hash of
     the content. ``content_hash`` changes when the title, link, summary or content change.
-    ``summary`` and ``content`` are HTML as the feed gave it. ``published`` is aware UTC.
+    ``title`` and ``author`` are plain text; ``summary`` and ``content`` are HTML as the feed
+    gave it. ``link`` is absolute http(s). ``published`` is aware UTC.
     """
 
     identity: str
