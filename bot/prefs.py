@@ -194,6 +194,8 @@ def parse_schedule(text: str, *, time_zone: str, now: datetime) -> Schedule:
     if words.startswith("every"):
         raise PrefsError(f"I can repeat digests every N hours only. {_TIMES_USAGE}")
     tokens = [t for t in re.split(r"[\s,;]+", words) if t and t != "and"]
+    if not tokens:
+        raise PrefsError(f"When should digests come? {_TIMES_USAGE}")
     times = {_parse_time_word(token) for token in tokens}
     if len(times) > MAX_TIMES_PER_DAY:
         raise PrefsError(f"At most {MAX_TIMES_PER_DAY} digests a day, please.")

@@ -14,6 +14,7 @@ UTC_NAME = "UTC"
 MAX_EAST_H = 14  # Etc/GMT-14, the easternmost fixed offset the database has
 MAX_WEST_H = 12  # Etc/GMT+12
 _MAX_INPUT_CHARS = 64
+_CLOSE = 0.75  # how similar a near miss must be to be suggested (difflib ratio)
 
 # Files zoneinfo may list that are not places anybody lives.
 _NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
@@ -132,9 +133,17 @@ def _zones_at_offset(offset: timedelta) -> tuple[str, ...]:
 def _unknown_message(raw: str, key: str) -> str:
     folded = _by_folded_name()
     cities = _by_city()
-    guesses = difflib.get_close_matches(key, [*folded, *cities], n=6, cutoff=0.75)
+    scored: list[tuple[float, str]] = []
+    for candidate in (*folded, *cities):
+        matcher = difflib.SequenceMatcher(None, key, candidate)
+        if matcher.real_quick_ratio() >= _CLOSE and matcher.quick_ratio() >= _CLOSE:
+            score = matcher.ratio()
+            if score >= _CLOSE:
+                scored.append((score, candidate))
+    best = max((score for score, _ in scored), default=0.0)
     names: list[str] = []
-    for guess in guesses:
+    # Only the guesses about as close as the best: "Berln" is Berlin, not also Dublin.
+    for _, guess in sorted((item for item in scored if item[0] >= best - 0.05), reverse=True):
         for name in (folded[guess],) if guess in folded else cities[guess]:
             if name not in names:
                 names.append(name)
