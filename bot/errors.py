@@ -28,3 +28,17 @@ class PrefsError(InputError):
 
 class QueryError(InputError):
     """A search query cannot be run as typed; the message tells the user how to fix it."""
+
+
+class ConfigFileError(ConfigError):
+    """Configuration files are invalid; ``problems`` holds one line per problem, each naming
+    the file, line and key and what is allowed."""
+
+    def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
+        self.problems = tuple(problems)
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            listed = "\n".join(f"  - {p}" for p in self.problems)
+            message = f"{len(self.problems)} problems in the configuration:\n{listed}"
+        super().__init__(message)
