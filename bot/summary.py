@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from bot.lead import select_lead
 from bot.models import Article, Summary
 from bot.quotes import find_quotes
-from bot.sentences import split_sentences
 
 
 def summarize(article: Article, lead_sentences: int = 2) -> Summary:
-    """The body's first ``lead_sentences`` sentences and its key quotes, most important first."""
-    lead = tuple(split_sentences(article.text)[: max(lead_sentences, 0)])
+    """The body's first ``lead_sentences`` true sentences and its key quotes, most important
+    first."""
+    lead = tuple(select_lead(article.text, lead_sentences, title=article.title))
     return Summary(article=article, lead=lead, quotes=tuple(find_quotes(article.text)))
