@@ -9,6 +9,9 @@ either the previous or the new database, never a mix.
 A *volume* is a set of named databases (``state.json``, ``archive/2026-11-28.000.json``...):
 ``DirectoryVolume`` keeps them as files under a folder, ``MemoryVolume`` in a dict (the
 seam for unit tests; it still round-trips through JSON text so tests see what disk would).
+
+``Database`` is TinyDB over a ``BatchStorage`` with tables keyed by our own string ids, and
+a schema version stamped in its ``_meta`` table.
 """
 
 from __future__ import annotations
@@ -17,15 +20,19 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from tinydb import TinyDB
 from tinydb.storages import Storage
+from tinydb.table import Document, Table
 
 from bot.errors import StoreError
 
 Tables = dict[str, dict[str, Any]]
 
+SCHEMA_VERSION = 1
 _TEMP_SUFFIX = ".tmp"
 _ADVICE = (
     "newsbot will not start afresh over it. Restore the file from a backup, or move it aside "
@@ -222,3 +229,69 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class KeyedTable(Table):
+    """A TinyDB table whose documents are keyed by our own string ids (TinyDB's typing
+    assumes integer ids; the ignores below are confined to this class)."""
+
+    document_id_class = str  # type: ignore[assignment]
+
+    def _get_next_id(self) -> int:
+        raise TypeError("documents here are keyed: use put()")
+
+    def get_key(self, key: str) -> Document | None:
+        return self.get(doc_id=key)  # type: ignore[call-overload, no-any-return]
+
+    def put(self, docs: Mapping[str, Mapping[str, Any]]) -> None:
+        """Insert or replace documents by key, in two passes over the table."""
+        self.drop_keys(docs)
+        self.insert_multiple(Document(doc, doc_id=key) for key, doc in docs.items())  # type: ignore[arg-type]
+
+    def drop_keys(self, keys: Iterable[str]) -> None:
+        present = [k for k in keys if self.contains(doc_id=k)]  # type: ignore[arg-type]
+        if present:
+            self.remove(doc_ids=present)  # type: ignore[arg-type]
+
+    def keyed(self) -> Iterator[tuple[str, Document]]:
+        for doc in self:
+            yield str(doc.doc_id), doc
+
+
+class Database(TinyDB):
+    """One database file of a volume: keyed tables, changes durable only on ``flush()``."""
+
+    table_class = KeyedTable
+
+    def keyed(self, name: str) -> KeyedTable:
+        table = self.table(name)
+        assert isinstance(table, KeyedTable)
+        return table
+
+    def flush(self) -> None:
+        storage = self.storage
+        assert isinstance(storage, BatchStorage)
+        storage.flush()
+
+
+def open_database(volume: Volume, name: str, *, stamp: bool = False) -> Database:
+    """Open a database, refusing one from a newer schema; ``stamp`` records the version in a
+    new one (written with its first flush)."""
+    db = Database(volume, name, storage=BatchStorage)
+    meta = db.keyed("_meta").get_key("schema")
+    if meta is None:
+        if db.storage.read():
+            raise StoreError(
+                f"{volume.where(name)} has no schema version: it was not written by newsbot, "
+                "or is damaged; move it aside or restore it from a backup"
+            )
+        if stamp:
+            db.keyed("_meta").put({"schema": {"version": SCHEMA_VERSION}})
+        return db
+    version = meta.get("version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{volume.where(name)} has schema version {version!r}, newer than this newsbot "
+            f"understands ({SCHEMA_VERSION}): upgrade newsbot to open this data"
+        )
+    return db
