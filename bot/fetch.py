@@ -10,9 +10,11 @@ statuses and oversized bodies are values in it, so one broken feed never stops t
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import socket
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -80,7 +82,14 @@ def build_client(
         headers={"User-Agent": settings.user_agent},
         transport=transport,
         trust_env=settings.use_env_proxies,
+        verify=_tls_context(),
     )
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Certificate verification settings, loaded once per process (loading them is slow)."""
+    return httpx.create_ssl_context()
 
 
 class Fetcher:

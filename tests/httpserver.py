@@ -9,6 +9,7 @@ redirects, gzip, stalls, endless bodies. Every request is recorded.
         server.add_file("/page.html", path_to_page)
         url = server.url("/feed.xml")
 
+``requests`` lists what arrived; ``peak_in_flight`` is the most requests answered at once.
 The server runs in a daemon thread (``ThreadingHTTPServer`` on port 0) and only ever listens
 on the loopback interface.
 """
@@ -78,10 +79,14 @@ class LoopbackServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0
+        self.peak_in_flight = 0
         handler = type("_BoundHandler", (_Handler,), {"owner": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def __enter__(self) -> LoopbackServer:
         self.start()
@@ -157,6 +162,12 @@ class LoopbackServer:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def _done(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
 
 def guess_content_type(file: Path) -> str:
@@ -179,15 +190,21 @@ class _Handler(BaseHTTPRequestHandler):
         """Stay quiet: tests read ``LoopbackServer.requests`` instead."""
 
     def do_GET(self) -> None:
-        self._answer(send_body=True)
+        self._answer_counted(send_body=True)
 
     def do_HEAD(self) -> None:
-        self._answer(send_body=False)
+        self._answer_counted(send_body=False)
+
+    def _answer_counted(self, *, send_body: bool) -> None:
+        method = "GET" if send_body else "HEAD"
+        self.owner._record(RecordedRequest(method, self.path, dict(self.headers)))
+        try:
+            self._answer(send_body=send_body)
+        finally:
+            self.owner._done()
 
     def _answer(self, *, send_body: bool) -> None:
         owner = self.owner
-        method = "GET" if send_body else "HEAD"
-        owner._record(RecordedRequest(method, self.path, dict(self.headers)))
         response = owner._next_response(self.path)
         if response is None:
             response = _NOT_FOUND
