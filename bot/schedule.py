@@ -171,16 +171,18 @@ def build_queue(chats: Iterable[tuple[ChatPrefs, datetime | None]], now: datetim
 def due_chats(queue: DueQueue, prefs_by_chat: Mapping[int, ChatPrefs], now: datetime) -> list[Due]:
     """Pop the chats due at ``now`` and put each back at its next slot after now.
 
-    A chat that missed several slots comes out once; a chat no longer in ``prefs_by_chat``
-    leaves the queue. The caller sends the digests and records them (the record is what
-    ``initial_due`` reads after a restart).
+    A chat that missed several slots comes out once. A chat no longer in ``prefs_by_chat``,
+    stopped, or with digests off leaves the queue and is not returned. The caller sends the
+    digests and records them (the record is what ``initial_due`` reads after a restart).
     """
-    due = queue.pop_due(now)
-    for item in due:
+    due: list[Due] = []
+    for item in queue.pop_due(now):
         prefs = prefs_by_chat.get(item.chat_id)
-        if prefs is not None:
-            queue.put(item.chat_id, next_due(prefs, max(item.slot, now)))
-    return [item for item in due if item.chat_id in prefs_by_chat]
+        following = None if prefs is None else next_due(prefs, max(item.slot, now))
+        if following is not None:
+            queue.put(item.chat_id, following)
+            due.append(item)
+    return due
 
 
 def _next_daily(times: tuple[time, ...], zone: ZoneInfo, after: datetime) -> datetime:

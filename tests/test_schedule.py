@@ -398,7 +398,7 @@ def test_many_reschedules_still_give_each_chat_once() -> None:
 
 
 def test_due_chats_puts_each_chat_back_at_its_next_slot() -> None:
-    """After a digest tick every due chat is waiting for its next slot; gone chats leave."""
+    """After a digest tick every due chat waits for its next slot; gone or stopped chats leave."""
     stay = _prefs(_daily("08:00", "20:00"), chat_id=1)
     stopped = _prefs(_daily("08:00"), chat_id=3, active=False)
     now = _utc("2026-03-02T08:00:20+00:00")
@@ -406,7 +406,7 @@ def test_due_chats_puts_each_chat_back_at_its_next_slot() -> None:
     for chat in (1, 2, 3):
         queue.put(chat, _utc("2026-03-02T08:00+00:00"))
     due = due_chats(queue, {1: stay, 3: stopped}, now)  # chat 2 has left
-    assert [item.chat_id for item in due] == [1, 3]
+    assert due == [Due(1, _utc("2026-03-02T08:00+00:00"))]
     assert queue.due_at(1) == _utc("2026-03-02T20:00+00:00")
     assert 2 not in queue
     assert 3 not in queue
