@@ -11,7 +11,8 @@ Prints the median commit time over the first and the last tenth of the cycles fo
 ratio last/first (1.0 = cost independent of archive size), the time to open the full store,
 and its size on disk.
 
-Run: ``python -m bench.store`` (5 000 articles; the stock baseline is quadratic, so larger runs take long) or ``python -m bench.store --articles 5000``.
+Run: ``python -m bench.store`` (5 000 articles) or ``python -m bench.store --articles 2000``.
+The stock baseline's cost is quadratic in the archive size: larger runs take long.
 """
 
 from __future__ import annotations
