@@ -5,7 +5,9 @@ keep the cost of a cycle's write independent of the archive's size: a cycle writ
 newest pair, which rolls over to ``.001``, ``.002``... when full and to a new key each UTC
 day. An article updated later is written again into the newest shard; the newest copy wins.
 
-The seen registry maps every feed entry ever processed to ``(article id, content hash)``.
+The seen registry maps every feed entry ever processed, by feed and entry identity, to
+``(article id, content hash)``: two feeds may carry the same GUID for different things, and
+one story in two feeds is two entries (the digest groups them).
 All marks are loaded into a dict at open (they are small), so consulting it costs no I/O.
 Seen shards outlive archive shards (``seen_retention_days``), and a mark still being
 consulted (its entry is still in a feed) is carried into the newest shard, not forgotten.
@@ -19,7 +21,7 @@ article is never processed again, and a marked entry always has its article.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -34,6 +36,9 @@ SEEN = "seen"
 SHARD_MAX_ARTICLES = 500
 SHARD_MAX_MARKS = 5000
 _SHARD_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(\d{3})\.json$")
+_FEED_TABLE = "feed:"  # a seen shard has one table of marks per feed: "feed:BBC World"
+
+EntryKey = tuple[str, str]  # (feed name, entry identity)
 
 
 class Seen(NamedTuple):
@@ -75,23 +80,22 @@ class Archive:
         self._volume = volume
         self._read_only = read_only
         self._shard_max = (shard_max_articles, shard_max_marks)
-        self._marks: dict[str, tuple[str | None, str, str]] = {}  # identity -> (id, hash, key)
+        self._marks: dict[EntryKey, tuple[str | None, str, str]] = {}  # -> (id, hash, shard)
         self._where: dict[str, str] = {}  # article id -> shard key of its newest copy
-        self._consulted: set[str] = set()
+        self._consulted: set[EntryKey] = set()
         self._current: tuple[str, Database, Database] | None = None
         self._archive_keys = _keys(volume.names(ARCHIVE))
         self._seen_keys = _keys(volume.names(SEEN))
         for key in self._seen_keys:
-            for identity, doc in self._seen_db(key).keyed("seen").keyed():
-                mark = _mark_from_doc(identity, doc, key)
-                self._marks[identity] = (mark.article_id, mark.content_hash, key)
-                if mark.article_id is not None and not doc.get("carried"):
+            for mark, carried in _read_marks(self._seen_db(key), key):
+                self._marks[mark.feed, mark.identity] = (mark.article_id, mark.content_hash, key)
+                if mark.article_id is not None and not carried:
                     self._where[mark.article_id] = key
         self._recover_marks()
 
-    def seen(self, identity: str) -> Seen | None:
-        self._consulted.add(identity)
-        mark = self._marks.get(identity)
+    def seen(self, feed: str, identity: str) -> Seen | None:
+        self._consulted.add((feed, identity))
+        mark = self._marks.get((feed, identity))
         return None if mark is None else Seen(mark[0], mark[1])
 
     def write(
@@ -108,11 +112,11 @@ class Archive:
             archive_db.keyed("articles").put(docs)
             archive_db.flush()
             self._archive_keys = sorted({*self._archive_keys, key})
-        seen_db.keyed("seen").put({m.identity: _mark_doc(m) for m in marks})
+        _put_marks(seen_db, marks)
         seen_db.flush()
         self._seen_keys = sorted({*self._seen_keys, key})
         for mark in marks:
-            self._marks[mark.identity] = (mark.article_id, mark.content_hash, key)
+            self._marks[mark.feed, mark.identity] = (mark.article_id, mark.content_hash, key)
             if mark.article_id is not None:
                 self._where[mark.article_id] = key
 
@@ -161,22 +165,25 @@ class Archive:
         keep_days = max(seen_retention_days, retention_days)
         old_seen = [k for k in self._seen_keys if _day(k) < today - timedelta(days=keep_days)]
         carried = [
-            _mark_from_doc(identity, doc, key)
+            mark
             for key in old_seen
-            for identity, doc in self._seen_db(key).keyed("seen").keyed()
-            if identity in self._consulted and self._marks[identity][2] == key
+            for mark, _ in _read_marks(self._seen_db(key), key)
+            if (entry := (mark.feed, mark.identity)) in self._consulted
+            and self._marks[entry][2] == key
         ]
         if self._current is not None and self._current[0] in {*old_archive, *old_seen}:
             self._current = None
         if carried:
             new_key, _, seen_db = self._shard_for(now)
-            seen_db.keyed("seen").put(
-                {m.identity: {**_mark_doc(m), "carried": True} for m in carried}
-            )
+            _put_marks(seen_db, carried, carried=True)
             seen_db.flush()
             self._seen_keys = sorted({*self._seen_keys, new_key})
             for mark in carried:
-                self._marks[mark.identity] = (mark.article_id, mark.content_hash, new_key)
+                self._marks[mark.feed, mark.identity] = (
+                    mark.article_id,
+                    mark.content_hash,
+                    new_key,
+                )
         for key in old_seen:
             self._volume.remove(_name(SEEN, key))
         gone = set(old_seen)
@@ -195,16 +202,18 @@ class Archive:
             return  # a later cycle completed, so this shard's cycles did too
         missing: list[SeenMark] = []
         for article_id, doc in self._archive_db(key).keyed("articles").keyed():
-            identity, content_hash = doc.get("identity"), doc.get("content_hash")
-            if not isinstance(identity, str) or not isinstance(content_hash, str):
+            feed, identity = doc.get("feed"), doc.get("identity")
+            content_hash = doc.get("content_hash")
+            if not all(isinstance(v, str) for v in (feed, identity, content_hash)):
                 raise StoreError(f"{_name(ARCHIVE, key)}: article {article_id!r} names no entry")
-            if self._marks.get(identity) != (article_id, content_hash, key):
-                missing.append(SeenMark(identity, content_hash, str(doc.get("feed")), article_id))
-                self._marks[identity] = (article_id, content_hash, key)
+            mark = SeenMark(str(identity), str(content_hash), str(feed), article_id)
+            if self._marks.get((mark.feed, mark.identity)) != (article_id, mark.content_hash, key):
+                missing.append(mark)
+                self._marks[mark.feed, mark.identity] = (article_id, mark.content_hash, key)
                 self._where[article_id] = key
         if missing and not self._read_only:
             seen_db = self._seen_db(key, stamp=True)
-            seen_db.keyed("seen").put({m.identity: _mark_doc(m) for m in missing})
+            _put_marks(seen_db, missing)
             seen_db.flush()
             self._seen_keys = sorted({*self._seen_keys, key})
 
@@ -219,7 +228,7 @@ class Archive:
         _, archive_db, seen_db = self._current
         if (
             len(archive_db.keyed("articles")) >= self._shard_max[0]
-            or len(seen_db.keyed("seen")) >= self._shard_max[1]
+            or _count_marks(seen_db) >= self._shard_max[1]
         ):
             key = f"{key[:10]}.{int(key[11:]) + 1:03d}"
             self._current = (key, self._archive_db(key, stamp=True), self._seen_db(key, stamp=True))
@@ -242,11 +251,13 @@ def check_cycle(
     """Each article's mark by article id; a ValueError unless every article has exactly one
     mark and every mark naming an article has that article here."""
     by_article: dict[str, SeenMark] = {}
-    identities: set[str] = set()
+    identities: set[EntryKey] = set()
     for mark in marks:
-        if mark.identity in identities:
-            raise ValueError(f"entry {mark.identity!r} is marked twice in one cycle")
-        identities.add(mark.identity)
+        if (mark.feed, mark.identity) in identities:
+            raise ValueError(
+                f"entry {mark.identity!r} of {mark.feed!r} is marked twice in one cycle"
+            )
+        identities.add((mark.feed, mark.identity))
         if mark.article_id is not None:
             by_article[mark.article_id] = mark
     article_ids = [a.id for a in articles]
@@ -263,15 +274,35 @@ def check_cycle(
     return by_article
 
 
-def _mark_doc(mark: SeenMark) -> dict[str, Any]:
-    return {"hash": mark.content_hash, "article": mark.article_id, "feed": mark.feed}
+def _put_marks(db: Database, marks: Iterable[SeenMark], *, carried: bool = False) -> None:
+    """Write marks into their feeds' tables; ``carried`` ones name an article kept elsewhere."""
+    by_feed: dict[str, dict[str, dict[str, Any]]] = {}
+    for mark in marks:
+        doc: dict[str, Any] = {"hash": mark.content_hash, "article": mark.article_id}
+        if carried:
+            doc["carried"] = True
+        by_feed.setdefault(mark.feed, {})[mark.identity] = doc
+    for feed, docs in by_feed.items():
+        db.keyed(_FEED_TABLE + feed).put(docs)
 
 
-def _mark_from_doc(identity: str, doc: Mapping[str, Any], key: str) -> SeenMark:
-    content_hash, article_id = doc.get("hash"), doc.get("article")
-    if not isinstance(content_hash, str) or not isinstance(article_id, str | None):
-        raise StoreError(f"{_name(SEEN, key)}: the mark of entry {identity!r} is malformed")
-    return SeenMark(identity, content_hash, str(doc.get("feed", "")), article_id)
+def _read_marks(db: Database, key: str) -> Iterator[tuple[SeenMark, bool]]:
+    """Every mark of a seen shard, and whether it was carried from an older shard."""
+    for table in sorted(db.tables()):
+        if not table.startswith(_FEED_TABLE):
+            continue
+        feed = table[len(_FEED_TABLE) :]
+        for identity, doc in db.keyed(table).keyed():
+            content_hash, article_id = doc.get("hash"), doc.get("article")
+            if not isinstance(content_hash, str) or not isinstance(article_id, str | None):
+                raise StoreError(
+                    f"{_name(SEEN, key)}: the mark of entry {identity!r} of {feed!r} is malformed"
+                )
+            yield SeenMark(identity, content_hash, feed, article_id), bool(doc.get("carried"))
+
+
+def _count_marks(db: Database) -> int:
+    return sum(len(db.keyed(t)) for t in db.tables() if t.startswith(_FEED_TABLE))
 
 
 def _keys(names: Iterable[str]) -> list[str]:

@@ -119,12 +119,22 @@ class Store:
 
     # -- the seen-entries registry ------------------------------------------------------
 
-    def seen(self, identity: str) -> Seen | None:
-        """The entry's article id and content hash if it was processed before, else None."""
-        return self._archive.seen(identity)
+    def seen(self, feed: str, identity: str) -> Seen | None:
+        """The article id and content hash of a feed's entry processed before, else None."""
+        return self._archive.seen(feed, identity)
 
-    def is_seen(self, identity: str) -> bool:
-        return self._archive.seen(identity) is not None
+    def is_seen(self, feed: str, identity: str) -> bool:
+        return self._archive.seen(feed, identity) is not None
+
+    def seen_hashes(self, feed: str, identities: Iterable[str]) -> dict[str, str]:
+        """Identity -> content hash of those of a feed's entries processed before (the
+        ``seen`` mapping the poll decider takes, for the entries of one poll)."""
+        found = {}
+        for identity in identities:
+            mark = self._archive.seen(feed, identity)
+            if mark is not None:
+                found[identity] = mark.content_hash
+        return found
 
     # -- feed states --------------------------------------------------------------------
 

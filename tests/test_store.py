@@ -123,10 +123,10 @@ def test_seen_registry_and_articles_survive_reopen(tmp_path: Path) -> None:
             {"bbc": FeedState(url="https://bbc.example/rss", etag='W/"x"', last_success=NOW)},
         )
     with Store.open(tmp_path) as store:
-        assert store.seen("entry-1") == Seen("a1", "h1")
-        assert store.seen("entry-3") == Seen(None, "h1")
-        assert store.seen("entry-4") is None
-        assert not store.is_seen("entry-4")
+        assert store.seen("bbc", "entry-1") == Seen("a1", "h1")
+        assert store.seen("bbc", "entry-3") == Seen(None, "h1")
+        assert store.seen("bbc", "entry-4") is None
+        assert not store.is_seen("bbc", "entry-4")
         assert store.get(["a2", "missing", "a1"]) == [article(2), article(1)]
         assert sorted(a.id for a in store.iter_articles()) == ["a1", "a2"]
         assert store.feed_state("bbc") == FeedState(
@@ -134,6 +134,20 @@ def test_seen_registry_and_articles_survive_reopen(tmp_path: Path) -> None:
         )
         assert store.feed_state("npr") is None
         assert store.article_count() == 2
+
+
+def test_entries_are_seen_per_feed() -> None:
+    """The same GUID in two feeds is two entries; the decider gets one feed's hashes."""
+    store = Store.in_memory()
+    store.commit_cycle(
+        NOW,
+        [article(1, feed="bbc"), article(2, feed="npr")],
+        [SeenMark("guid-1", "h-bbc", "bbc", "a1"), SeenMark("guid-1", "h-npr", "npr", "a2")],
+    )
+    assert store.seen("bbc", "guid-1") == Seen("a1", "h-bbc")
+    assert store.seen("npr", "guid-1") == Seen("a2", "h-npr")
+    assert store.seen("dawn", "guid-1") is None
+    assert store.seen_hashes("npr", ["guid-1", "guid-2"]) == {"guid-1": "h-npr"}
 
 
 def test_updated_article_replaces_the_stored_one_everywhere() -> None:
@@ -146,7 +160,7 @@ def test_updated_article_replaces_the_stored_one_everywhere() -> None:
         later, [article(2, later, title="Corrected", updated=later)], [mark(2, "h2")]
     )
     for reopened in (store, Store.in_memory(volume)):
-        assert reopened.seen("entry-2") == Seen("a2", "h2")
+        assert reopened.seen("bbc", "entry-2") == Seen("a2", "h2")
         everything = list(reopened.iter_articles())
         assert sorted(a.id for a in everything) == ["a1", "a2", "a3"]
         assert reopened.get(["a2"])[0].title == "Corrected"
@@ -170,7 +184,7 @@ def test_a_cycle_that_breaks_the_seen_invariant_is_refused(
     store = Store.in_memory(volume)
     with pytest.raises(ValueError, match=problem):
         store.commit_cycle(NOW, articles_, marks)
-    assert store.seen("entry-1") is None
+    assert store.seen("bbc", "entry-1") is None
     assert volume.writes == ["state.json"]
 
 
@@ -228,7 +242,7 @@ def test_prune_drops_old_articles_whole_shards_but_remembers_their_entries() -> 
     for reopened in (store, Store.in_memory(volume)):
         assert sorted(a.id for a in reopened.iter_articles()) == ["a3", "a4"]
         assert reopened.get(["a1"]) == []
-        assert reopened.seen("entry-1") == Seen("a1", "h1")
+        assert reopened.seen("bbc", "entry-1") == Seen("a1", "h1")
 
 
 def test_prune_forgets_old_entries_except_those_feeds_still_show() -> None:
@@ -236,12 +250,12 @@ def test_prune_forgets_old_entries_except_those_feeds_still_show() -> None:
     volume = MemoryVolume()
     cycle(Store.in_memory(volume), range(1, 4), NOW - timedelta(days=400))
     store = Store.in_memory(volume)
-    assert store.is_seen("entry-2")  # the feed still lists entry 2
+    assert store.is_seen("bbc", "entry-2")  # the feed still lists entry 2
     result = store.prune(NOW, retention_days=30, seen_retention_days=365)
     assert (result.seen_shards, result.marks_carried) == (1, 1)
     for reopened in (store, Store.in_memory(volume)):
-        assert reopened.seen("entry-1") is None
-        assert reopened.seen("entry-2") == Seen("a2", "h1")
+        assert reopened.seen("bbc", "entry-1") is None
+        assert reopened.seen("bbc", "entry-2") == Seen("a2", "h1")
         assert list(reopened.iter_articles()) == []
 
 
@@ -275,7 +289,7 @@ def test_a_crash_between_writes_loses_nothing_and_duplicates_nothing(crash_befor
     volume.crash_before = None
     store = Store.in_memory(volume)
     stored = {a.id for a in store.iter_articles()}
-    marked = {f"a{n}" for n in range(1, 4) if store.is_seen(f"entry-{n}")}
+    marked = {f"a{n}" for n in range(1, 4) if store.is_seen("bbc", f"entry-{n}")}
     assert stored == marked
     assert stored == ({"a1", "a2"} if crash_before == "archive/" else {"a1", "a2", "a3"})
     assert store.feed_state("bbc") is None  # old validators: the feed is fetched again
@@ -328,8 +342,8 @@ def test_a_writer_killed_mid_write_leaves_the_previous_file_intact(
         stored = sorted(int(a.id[1:]) for a in store.iter_articles())
         assert stored[:3] == [0, 1, 2]
         assert stored == list(range(len(stored)))
-        assert all(store.is_seen(f"entry-{n}") for n in stored)
-        assert not store.is_seen(f"entry-{len(stored)}")
+        assert all(store.is_seen("bbc", f"entry-{n}") for n in stored)
+        assert not store.is_seen("bbc", f"entry-{len(stored)}")
     assert list(archive.glob(".*.tmp")) == []
 
 
