@@ -36,12 +36,14 @@ def _number(default: float, low: float, high: float, what: str = "") -> Any:
 
 @dataclass(frozen=True, slots=True)
 class PollSettings:
-    """When feeds are polled and how a new or failing feed is treated."""
+    """When feeds are polled and how a new or failing feed is treated (the names of
+    ``bot.decide.DecideSettings``, in minutes where it counts seconds)."""
 
     interval_minutes: int = _number(30, 1, _WEEK_MINUTES)
-    jitter_s: int = _number(60, 0, 3600)
-    backoff_max_minutes: int = _number(360, 1, _WEEK_MINUTES)
-    new_feed_entries: int = _number(5, 0, 1000)
+    jitter_ratio: float = _number(0.1, 0, 0.5)
+    max_backoff_minutes: int = _number(360, 1, _WEEK_MINUTES)
+    max_retry_after_minutes: int = _number(1440, 1, _WEEK_MINUTES)
+    new_feed_backlog: int = _number(5, 0, 1000)
 
 
 @dataclass(frozen=True, slots=True)

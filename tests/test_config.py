@@ -80,8 +80,8 @@ def test_feeds_parse_with_defaults_for_optional_keys() -> None:
 
 def test_settings_override_only_the_keys_given() -> None:
     """A settings file with one key changes that key and leaves the rest at their defaults."""
-    settings = parse_settings("[poll]\nnew_feed_entries = 3\n[http]\nread_timeout_s = 5\n")
-    assert settings.poll.new_feed_entries == 3
+    settings = parse_settings("[poll]\nnew_feed_backlog = 3\n[http]\nread_timeout_s = 5\n")
+    assert settings.poll.new_feed_backlog == 3
     assert settings.http.read_timeout_s == 5.0
     assert isinstance(settings.http.read_timeout_s, float)
     assert settings.store == Settings().store
@@ -95,11 +95,15 @@ def test_settings_override_only_the_keys_given() -> None:
             ["line 2, [poll] interval_minutes", "from 1 to 10080", "-3"],
         ),
         ("[poll]\ninterval_minutes = 2.5\n", ["line 2", "whole number"]),
-        ("[poll]\njitter_s = true\n", ["line 2, [poll] jitter_s", "whole number"]),
+        (
+            "[poll]\nmax_backoff_minutes = true\n",
+            ["line 2, [poll] max_backoff_minutes", "whole number"],
+        ),
         (
             "\n[http]\nconnect_timeout_s = 'soon'\n",
             ["line 3, [http] connect_timeout_s", "a number from 0.1"],
         ),
+        ("[poll]\njitter_ratio = 0.9\n", ["line 2, [poll] jitter_ratio", "a number from 0 to 0.5"]),
         ("[http]\nread_timeout_s = nan\n", ["line 2", "read_timeout_s"]),
         ("[http]\nuser_agent = ''\n", ["line 2", "user_agent", "non-empty text"]),
         ('[http]\nuser_agent = "a\\nb"\n', ["line 2", "control characters"]),
