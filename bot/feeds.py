@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from bot.charset import bom_charset, detect_charset
+from bot.charset import bom_charset, charset_from_content_type, declared_charset, detect_charset
 from bot.models import FeedEntry, ParsedFeed
 
 _TRACKING_PARAMS = frozenset(
@@ -105,7 +105,7 @@ def canonical_link(url: str) -> str:
     path, _, query = path_query.partition("?")
     userinfo, at, hostport = authority.rpartition("@")
     host, port = _split_port(hostport)
-    if port == _DEFAULT_PORTS[scheme] or port == "":
+    if port is None or port in ("", _DEFAULT_PORTS[scheme]):
         hostport = host.lower()
     else:
         hostport = f"{host.lower()}:{port}"
@@ -164,14 +164,20 @@ def _looks_like_json(body: bytes, content_type: str | None) -> bool:
 def _parse_xml_feed(
     body: bytes, url: str | None, content_type: str | None, limits: ParseLimits
 ) -> ParsedFeed:
-    headers = {"content-type": _content_type_for_feedparser(body, content_type)}
+    charset_note = None
+    forced = _content_type_for_feedparser(body, content_type)
+    declared = declared_charset(body) or "utf-8"  # XML's default without a declaration
+    read_as = charset_from_content_type(forced)
+    if forced != (content_type or "application/xml") and read_as != declared:
+        charset_note = f"ill-formed feed: declared as {declared}, read as {read_as}"
+    headers = {"content-type": forced}
     if url:
         headers["content-location"] = url
     parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
     feed = parsed.get("feed", {})
     raw_entries = list(parsed.get("entries", []))[: limits.max_entries]
     entries = [_xml_entry(raw, url, limits) for raw in raw_entries]
-    error = None
+    error = charset_note
     if parsed.get("bozo"):
         error = _describe_bozo(parsed.get("bozo_exception"))
     if not parsed.get("version") and not entries:
@@ -207,12 +213,17 @@ def _xml_entry(raw: Mapping[str, Any], base: str | None, limits: ParseLimits) ->
     link = _link(raw.get("link"), base, limits)
     summary = _text(raw.get("summary"), limits.max_text_chars, collapse=False)
     content = _text(_first_content(raw.get("content")), limits.max_text_chars, collapse=False)
-    published = _struct_to_utc(raw.get("published_parsed")) or _struct_to_utc(
-        raw.get("updated_parsed")
+    # dict.get: FeedParserDict.get maps a missing published_parsed to updated_parsed, warning
+    published = _struct_to_utc(_own(raw, "published_parsed")) or _struct_to_utc(
+        _own(raw, "updated_parsed")
     )
     guid = _text(raw.get("id"), limits.max_url_chars)
     author = _text(_plain(raw, "author"), 500)
     return _entry(guid, link, title, published, author, summary, content)
+
+
+def _own(raw: Mapping[str, Any], key: str) -> object:
+    return dict.get(raw, key) if isinstance(raw, dict) else raw.get(key)
 
 
 def _plain(raw: Mapping[str, Any], key: str) -> str | None:
@@ -275,7 +286,7 @@ def _parse_json_feed(body: bytes, url: str | None, limits: ParseLimits) -> Parse
     if "version" not in document and error is None:
         error = "JSON Feed without a version"
     return ParsedFeed(
-        title=_text(_json_str(document.get("title")), limits.max_title_chars),
+        title=_text(_json_title(document.get("title")), limits.max_title_chars),
         link=_link(_json_str(document.get("home_page_url")), base, limits),
         entries=entries,
         error=error,
@@ -286,7 +297,7 @@ def _json_entry(item: Mapping[str, Any], base: str | None, limits: ParseLimits) 
     raw_id = item.get("id")
     guid = str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
     link = _link(_json_str(item.get("url")) or _json_str(item.get("external_url")), base, limits)
-    title = _text(_json_str(item.get("title")), limits.max_title_chars)
+    title = _text(_json_title(item.get("title")), limits.max_title_chars)
     content = _json_str(item.get("content_html"))
     if content is None and (plain := _json_str(item.get("content_text"))) is not None:
         content = html.escape(plain)
@@ -312,6 +323,11 @@ def _json_author(item: Mapping[str, Any]) -> str | None:
         if isinstance(author, dict) and (name := _json_str(author.get("name")))
     ]
     return ", ".join(names) or None
+
+
+def _json_title(value: object) -> str | None:
+    """A JSON Feed title: plain text by the spec, but publishers often leave HTML entities in."""
+    return html.unescape(value) if isinstance(value, str) else None
 
 
 def _json_str(value: object) -> str | None:
