@@ -68,8 +68,12 @@ _DATELINE = re.compile(
       | [A-Z][\w'’.\-]+(?:\s+[A-Z][\w'’.\-]+)*             # Hayward / San Francisco
         (?:\s*,\s*[\w.]+(?:\s+[\w.]+){{0,3}}?)?
         \s*{_AGENCY}\s*(?:[—–:]|-{{1,2}})?\s+
-      | {_AGENCY}\s*(?:[—–:]|-{{1,2}})?\s*(?=\S)
-    )""",
+      | [A-Z][\w'’.\-]+(?:\s+[A-Z][\w'’.\-]+){{0,2}}          # Dekalb, Ill. — / New York, NY –
+        (?:\s*,\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*){{0,2}}){{1,2}}
+        \s*(?::|[—–]|-{{1,2}})\s+
+    )(?=[^\w\s]*[A-Z0-9])                                    # then a sentence starts
+    | ^{_AGENCY}\s*(?:[—–:]|-{{1,2}})?\s*(?=\S)                # (CNN) --, tokenised ( cnn )
+    """,
     re.VERBOSE,
 )
 

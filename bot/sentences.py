@@ -24,7 +24,10 @@ _TITLES = _word_set(
     cmdt adm sgt cpl pvt brig supt insp det rev hon pres fr mt ft ste mme mlle"""
 )
 # Lower-case abbreviations (a capitalised word is looked up in the other two lists).
-_LOWER = _word_set("vs v cf nr op fig figs vol vols ch pp p approx viz etc al est ed eds")
+_LOWER = _word_set(
+    """vs v cf nr op fig figs vol vols ch pp p approx viz etc al est ed eds mr mrs ms dr prof
+    sr sra srta dra bzw ca ggf inkl usw vgl evtl sog bspw hrsg env aprox pág núm"""
+)
 
 # Abbreviations that may also end a sentence: they end one only before a word that usually
 # starts a sentence ("... in the U.S. The" but "U.S. Rep. Omar", "Sept. 11", "Apple Inc. shares").

@@ -32,6 +32,7 @@ BODY = f"{FIRST} {SECOND}\n\n{THIRD}"
         "Scroll down for video.",
         "Tempo de leitura: 2 minutos",
         "5 min read",
+        "10 p.m.",
         "Spending vote.",  # a fragment, not a sentence of substance
     ],
 )
@@ -51,6 +52,8 @@ def test_lead_skips_what_is_not_the_story(before: str) -> None:
         "SIOUX FALLS, S.D. –",
         "(CNN) --",
         "( cnn )",
+        "Dekalb, Ill. —",
+        "Washington, DC, United States:",
     ],
 )
 def test_dateline_is_stripped_from_the_first_sentence(dateline: str) -> None:
@@ -64,6 +67,7 @@ def test_dateline_is_stripped_from_the_first_sentence(dateline: str) -> None:
         "CHINA has sent troops to Hong Kong in a bid to restore order after months of riots.",
         "Summary: Salina South diver Keetan Munsell won the state title with a score of 409.30.",
         "WATCH the mayor explain why the council voted for the budget on Monday night.",
+        "However, the mayor — who voted against it — said the budget was a good compromise.",
     ],
 )
 def test_a_sentence_that_only_starts_in_capitals_keeps_its_words(sentence: str) -> None:

@@ -32,6 +32,8 @@ from bot.sentences import sentence_spans, split_sentences
         "A New York man pleaded guilty to threatening to kill U.S. Rep. Ilhan Omar, D-Minn.",
         "HAYWARD, Calif. (AP) — The Latest on a stabbing on a commuter train.",
         "The hearing is set for 10 a.m. Eastern time on Thursday.",
+        "O prof. Carlos Nadalim apresenta uma loja incrível nos EUA.",
+        "Nicht jedes Geschäftsmodell ist von Disruption bzw. Darwinismus bedroht.",
     ],
 )
 def test_a_sentence_is_never_cut_inside(text: str) -> None:
