@@ -69,7 +69,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _command_modules() -> list[Callable[[Any], None]]:
-    return []
+    from bot import search_cli
+
+    return [search_cli.add_commands]
 
 
 def _non_negative_int(value: str) -> int:

@@ -1,0 +1,243 @@
+"""Search benchmark: newsbot's search against FTS5's own query and against a linear scan.
+
+Builds an index of N articles made of real news sentences (PolNeAR and CNN/DailyMail text from
+the shared corpus, drawn with a fixed seed), then times the same word queries three ways:
+
+- ours: ``SearchIndex.search`` — parse, BM25 with column weights × recency, total count,
+  metadata and a highlighted snippet for each of the 10 hits on the page;
+- raw: FTS5's own ranked query for the same words on the same table
+  (``SELECT rowid, title … WHERE fts MATCH 'w1 w2' ORDER BY rank LIMIT 10``);
+- scan: a Python pass over every stored document (lower-cased texts already in memory — the
+  kindest possible scan) keeping those that contain every word.
+
+Run: ``python -m bench.search`` (100 000 articles) or ``python -m bench.search --articles 2000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.models import StoredArticle
+from bot.query import STOP_WORDS
+from bot.search import INDEX_FILENAME, SearchIndex
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("NEWSBOT_SHARED", ROOT.parent / "shared")) / "corpus"
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+CPU_CLOCK = False  # --cpu: time queries in CPU seconds of this thread (steady on a busy host)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“'])")
+_WORD = re.compile(r"[a-z]{4,}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--scan-queries", type=int, default=40, help="queries timed by scan")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--dir", type=Path, help="where to build the index (default: a tmp dir)")
+    parser.add_argument("--cpu", action="store_true", help="query times in CPU, not wall, time")
+    args = parser.parse_args(argv)
+    global CPU_CLOCK
+    CPU_CLOCK = args.cpu
+
+    titles, sentences = load_text(CORPUS)
+    print(
+        f"corpus: {len(titles)} titles, {len(sentences)} sentences; "
+        f"{args.articles} articles, seed {args.seed}; query times in "
+        f"{'CPU' if args.cpu else 'wall-clock'} ms"
+    )
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        data_dir = Path(tmp)
+        index = SearchIndex.in_data_dir(data_dir)
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        count = index.rebuild(generate(args.articles, titles, sentences, args.seed))
+        build_s = time.perf_counter() - started
+        build_cpu_s = time.process_time() - cpu_started
+        size_bytes = sum(
+            p.stat().st_size for p in data_dir.iterdir() if p.name.startswith(INDEX_FILENAME)
+        )
+        rss_after_build = peak_rss_mib()
+
+        started = time.perf_counter()
+        extra = list(generate(1000, titles, sentences, args.seed + 1, id_prefix="upd"))
+        index.index_articles(extra)
+        upsert_ms = (time.perf_counter() - started) * 1000 / len(extra)
+        index.remove(a.id for a in extra)
+
+        queries = make_queries(sentences, args.queries, args.seed)
+        db = index._db  # the same connection, for the engine's own queries
+        raw_sql = (
+            "SELECT rowid, title FROM fts_stemmed WHERE fts_stemmed MATCH ? ORDER BY rank LIMIT 10"
+        )
+        raw_snippet_sql = (
+            "SELECT rowid, title, snippet(fts_stemmed, 2, '<b>', '</b>', '…', 30) "
+            "FROM fts_stemmed WHERE fts_stemmed MATCH ? ORDER BY rank LIMIT 10"
+        )
+        ours, raw, raw_snippet = time_interleaved(
+            queries,
+            [
+                lambda q: index.search(q, now=NOW, limit=10),
+                lambda q: db.execute(raw_sql, (q,)).fetchall(),
+                lambda q: db.execute(raw_snippet_sql, (q,)).fetchall(),
+            ],
+        )
+        totals = [index.search(q, now=NOW, limit=1).total for q in queries]
+        prefix_queries = [f"{q.split()[0][:4]}*" for q in queries[:50]]
+        ours_prefix = time_interleaved(
+            prefix_queries, [lambda q: index.search(q, now=NOW, limit=10)]
+        )[0]
+        rss_after_search = peak_rss_mib()
+
+        docs = [
+            f"{a.title}\n{a.text}".lower()
+            for a in generate(args.articles, titles, sentences, args.seed)
+        ]
+        scan_queries = queries[: args.scan_queries]
+        scan, ours_same = time_interleaved(
+            scan_queries,
+            [
+                lambda q: linear_scan(docs, q.lower().split()),
+                lambda q: index.search(q, now=NOW, limit=10),
+            ],
+        )
+        index.close()
+
+    report = {
+        "articles": count,
+        "build_s": round(build_s, 1),
+        "build_cpu_s": round(build_cpu_s, 1),
+        "index_mib": round(size_bytes / 2**20, 1),
+        "upsert_ms_per_article": round(upsert_ms, 2),
+        "matches_median": statistics.median(totals),
+        "ours_p50_ms": ms(ours, 50),
+        "ours_p95_ms": ms(ours, 95),
+        "raw_fts5_p50_ms": ms(raw, 50),
+        "raw_fts5_p95_ms": ms(raw, 95),
+        "ours_over_raw_p50": round(pct(ours, 50) / pct(raw, 50), 2),
+        "ours_over_raw_p95": round(pct(ours, 95) / pct(raw, 95), 2),
+        "raw_fts5_snippet_p50_ms": ms(raw_snippet, 50),
+        "raw_fts5_snippet_p95_ms": ms(raw_snippet, 95),
+        "ours_over_raw_snippet_p50": round(pct(ours, 50) / pct(raw_snippet, 50), 2),
+        "ours_over_raw_snippet_p95": round(pct(ours, 95) / pct(raw_snippet, 95), 2),
+        "ours_prefix_p50_ms": ms(ours_prefix, 50),
+        "ours_prefix_p95_ms": ms(ours_prefix, 95),
+        "scan_p50_ms": ms(scan, 50),
+        "scan_p95_ms": ms(scan, 95),
+        "scan_over_ours_p50": round(pct(scan, 50) / pct(ours_same, 50), 1),
+        "scan_over_ours_p95": round(pct(scan, 95) / pct(ours_same, 95), 1),
+        "peak_rss_mib_build": rss_after_build,
+        "peak_rss_mib_search": rss_after_search,
+        "peak_rss_mib_with_scan_corpus": peak_rss_mib(),
+    }
+    width = max(len(k) for k in report)
+    for key, value in report.items():
+        print(f"{key:<{width}}  {value}")
+    print(json.dumps(report), file=sys.stderr)
+    ok = report["ours_over_raw_p50"] <= 2 and report["scan_over_ours_p50"] >= 100
+    print("targets (ours ≤ 2× raw FTS5, ≥ 100× faster than a scan):", "met" if ok else "MISSED")
+    return 0 if ok else 1
+
+
+def load_text(corpus: Path) -> tuple[list[str], list[str]]:
+    """Real titles and sentences: PolNeAR articles and CNN/DailyMail stories."""
+    titles: list[str] = []
+    sentences: list[str] = []
+    for path in sorted((corpus / "quotes").glob("polnear_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            titles.append(record["title"])
+            for paragraph in record["text"].split("\n\n")[1:]:
+                sentences += [s for s in _SENTENCE_END.split(paragraph) if len(s) > 20]
+    for path in sorted((corpus / "summaries").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            article = json.loads(line)["article"]
+            parts = [s.strip() for s in article.split(" . ") if len(s) > 20]
+            titles.append(parts[0][:90])
+            sentences += [f"{s} ." for s in parts]
+    return titles, sentences
+
+
+def generate(
+    count: int, titles: list[str], sentences: list[str], seed: int, id_prefix: str = "a"
+) -> Iterator[StoredArticle]:
+    """``count`` articles: a real title, 6 to 30 real sentences in paragraphs, a year of dates."""
+    rng = random.Random(seed)
+    feeds = [f"feed-{n:02d}" for n in range(40)]
+    for n in range(count):
+        body = rng.sample(sentences, rng.randint(6, 30))
+        paragraphs = [" ".join(body[i : i + 3]) for i in range(0, len(body), 3)]
+        published = NOW - timedelta(minutes=rng.randint(0, 365 * 1440))
+        yield StoredArticle(
+            id=f"{id_prefix}{n}",
+            feed=rng.choice(feeds),
+            title=rng.choice(titles),
+            link=f"https://news.example/{id_prefix}{n}",
+            published=published,
+            fetched=published,
+            text="\n\n".join(paragraphs),
+            lead=tuple(body[:2]),
+        )
+
+
+def make_queries(sentences: list[str], count: int, seed: int) -> list[str]:
+    """One to three content words of one real sentence, as people search for a story."""
+    rng = random.Random(seed + 100)
+    queries: list[str] = []
+    while len(queries) < count:
+        words = sorted(set(_WORD.findall(rng.choice(sentences).lower())) - STOP_WORDS)
+        if words:
+            queries.append(" ".join(rng.sample(words, min(len(words), rng.choice((1, 2, 2, 3))))))
+    return queries
+
+
+def linear_scan(docs: list[str], words: list[str]) -> list[int]:
+    return [i for i, doc in enumerate(docs) if all(w in doc for w in words)]
+
+
+def time_interleaved(
+    queries: list[str], runners: list[Callable[[str], object]]
+) -> list[list[float]]:
+    """Seconds per query for each runner; the runners take turns on each query, so that a
+    busy machine slows them alike."""
+    for q in queries[:5]:  # warm the page cache
+        for run in runners:
+            run(q)
+    times: list[list[float]] = [[] for _ in runners]
+    clock = time.thread_time if CPU_CLOCK else time.perf_counter
+    for q in queries:
+        for run, runner_times in zip(runners, times, strict=True):
+            started = clock()
+            run(q)
+            runner_times.append(clock() - started)
+    return times
+
+
+def pct(times: list[float], percentile: int) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(percentile / 100 * (len(ordered) - 1)))]
+
+
+def ms(times: list[float], percentile: int) -> float:
+    return round(pct(times, percentile) * 1000, 2)
+
+
+def peak_rss_mib() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
