@@ -14,6 +14,8 @@ from bot.sentences import split_sentences
 
 # A lead opens with a sentence of substance: a fragment ("Hong Kong is burning.") is a kicker.
 MIN_FIRST_SENTENCE_WORDS = 8
+# Later lead sentences may be short ("Traffic was light."), but not a bare "Why?" or "Wait, what?".
+MIN_SENTENCE_WORDS = 3
 # A line without a final mark is a heading or label when it is this short; longer, it is
 # prose that lost its full stop.
 MAX_HEADING_WORDS = 20
@@ -93,6 +95,8 @@ def select_lead(text: str, count: int, title: str | None = None) -> list[str]:
                 sentence = strip_dateline(sentence)
                 if len(_WORD.findall(sentence)) < MIN_FIRST_SENTENCE_WORDS:
                     continue
+            elif len(_WORD.findall(sentence)) < MIN_SENTENCE_WORDS:
+                continue
             lead.append(sentence)
             if len(lead) == count:
                 return lead

@@ -87,6 +87,12 @@ def test_short_first_sentence_gives_way_to_the_next() -> None:
     assert select_lead(text, 2) == [FIRST, SECOND]
 
 
+def test_later_lead_sentences_skip_bare_fragments() -> None:
+    """After the first sentence, a bare "Why?" is skipped but a short sentence is kept."""
+    text = f"{FIRST} Why? Traffic was light."
+    assert select_lead(text, 2) == [FIRST, "Traffic was light."]
+
+
 def test_lead_continues_across_paragraphs_in_order() -> None:
     """Later lead sentences follow in text order, skipping a caption between paragraphs."""
     text = f"{FIRST} {SECOND}\n\nWorkers repair a road (file photo).\n\n{THIRD}"
