@@ -56,10 +56,13 @@ house committee party post times news journal department university college scho
     youtube google street city county state states valley river mountain island province
     republic kingdom nation nations army navy force forces police guard caucus project
     organization organisation coalition front movement alliance council initiative
-    tower hall square airport hospital museum library monday tuesday wednesday thursday
-    friday saturday sunday january february march april may june july august september
-    october november december"""
+    tower hall square airport hospital museum library"""
 ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
+
+_CALENDAR_TEXT = """
+monday tuesday wednesday thursday friday saturday sunday january february march april may june
+july august september october november december christmas easter thanksgiving"""
+CALENDAR_WORDS = frozenset(_CALENDAR_TEXT.split())
 
 FEMALE_MARKERS = frozenset(
     {
@@ -126,12 +129,37 @@ def strip_title(name: str) -> tuple[str, str | None]:
     return " ".join(words), gender
 
 
+_ADVERB_ENDINGS = (
+    "ally",
+    "ingly",
+    "edly",
+    "ously",
+    "fully",
+    "ively",
+    "ately",
+    "ently",
+    "antly",
+    "ably",
+    "ibly",
+    "lessly",
+    "ctly",
+    "ularly",
+    "wise",
+)
+
+
+def is_time_or_manner(name: str) -> bool:
+    """A capitalised word that names no one: a day or month, or a sentence-initial adverb."""
+    words = name.split()
+    return all(_key(w) in CALENDAR_WORDS or w.lower().endswith(_ADVERB_ENDINGS) for w in words)
+
+
 def looks_like_person(name: str) -> bool:
     """A title-free name that could be a person's: no organisation or place word, no acronym."""
     words = name.split()
     if not words or len(words) > 5:
         return False
-    if any(_key(w) in ORG_WORDS or _key(w) in FUNCTION_WORDS for w in words):
+    if any(_key(w) in ORG_WORDS | FUNCTION_WORDS | CALENDAR_WORDS for w in words):
         return False
     if any(w.isupper() and len(w) > 1 and "." not in w for w in words):
         return False

@@ -20,6 +20,7 @@ from bot.speakers import (
     Attribution,
     sentence_end,
     sentence_start,
+    sentence_subject,
     speaker_after,
     speaker_before,
 )
@@ -65,6 +66,9 @@ def find_quotes(text: str) -> list[Quote]:
         speaker = _resolve(book, attribution, span.start) if attribution else None
         if attribution is None and previous is not None and _continues(text, previous[0], span):
             speaker = previous[1]
+        elif attribution is None and _starts_paragraph(text, span.start):
+            subject = _previous_subject(text, span)
+            speaker = _resolve(book, subject, span.start) if subject else None
         if speaker is not None or attribution is not None:
             previous = (_paragraph_end(text, span.end), speaker)
         elif _starts_paragraph(text, span.start):
@@ -227,6 +231,20 @@ def _before_attribution(text: str, span: _Span) -> Attribution | None:
     return found
 
 
+def _previous_subject(text: str, span: _Span) -> Attribution | None:
+    """The subject of the last sentence of the paragraph before, when that paragraph holds no
+    quote: the person a quote-only paragraph that follows is about ("X is upbeat. / “...”")."""
+    p_start = _paragraph_start(text, span.start - 1)
+    if p_start < 2:
+        return None
+    prev_start = _paragraph_start(text, p_start - 2)
+    previous = text[prev_start:p_start].rstrip()
+    if re.search(r"[“”\"«»]", previous):
+        return None
+    begin = sentence_start(previous, len(previous))
+    return sentence_subject(previous[begin:], prev_start + begin)
+
+
 def _resolve(book: NameBook, attribution: Attribution, position: int) -> str | None:
     speaker = attribution.speaker
     lowered = speaker.lower()
@@ -246,7 +264,10 @@ def _resolve(book: NameBook, attribution: Attribution, position: int) -> str | N
 
 
 def _continues(text: str, previous_end: int, span: _Span) -> bool:
-    """A quote opening a paragraph right after a paragraph that ended with a quote or a colon."""
+    """A quote that goes on from the last one: a new sentence in the same paragraph, or a
+    paragraph that opens with it right after the last quote's paragraph."""
+    if span.start < previous_end:
+        return _starts_sentence(text, span.start - 1)
     if not _starts_paragraph(text, span.start):
         return False
     p_start = _paragraph_start(text, span.start - 1)

@@ -9,39 +9,41 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.names import FUNCTION_WORDS, find_mentions
+from bot.names import FUNCTION_WORDS, find_mentions, is_time_or_manner
 
-# Reporting verbs, every form a news sentence uses ("said", "says", "told", "tweeted" ...).
-_SPEECH_STEMS = """
-say:said:says:saying tell:told:tells:telling add:added:adds:adding
-write:wrote:writes:writing:written
-tweet:tweeted:tweets:tweeting state:stated:states explain:explained:explains:explaining
-continue:continued:continues note:noted:notes:noting argue:argued:argues:arguing
-ask:asked:asks:asking answer:answered:answers reply:replied:replies respond:responded:responds
-declare:declared:declares insist:insisted:insists:insisting claim:claimed:claims:claiming
-warn:warned:warns:warning urge:urged:urges recall:recalled:recalls:recalling
-acknowledge:acknowledged:acknowledges admit:admitted:admits announce:announced:announces
-boast:boasted:boasts complain:complained:complains concede:conceded:concedes
-suggest:suggested:suggests predict:predicted:predicts joke:joked:jokes quip:quipped:quips
-remark:remarked:remarks post:posted:posts report:reported:reports testify:testified:testifies
-observe:observed:observes emphasize:emphasized:emphasizes emphasise:emphasised:emphasises
-stress:stressed:stresses counter:countered:counters charge:charged:charges
-shout:shouted:shouts yell:yelled:yells chant:chanted:chants conclude:concluded:concludes
-muse:mused:muses lament:lamented:laments vow:vowed:vows promise:promised:promises
-pledge:pledged:pledges contend:contended:contends maintain:maintained:maintains
-assert:asserted:asserts agree:agreed:agrees caution:cautioned:cautions
-thunder:thundered:thunders retort:retorted:retorts exclaim:exclaimed:exclaims
-interject:interjected:interjects blast:blasted:blasts slam:slammed:slams crack:cracked:cracks
-describe:described:describes:describing call:called:calls:calling
-tout:touted:touts mock:mocked:mocks criticize:criticized:criticizes criticise:criticised
-accuse:accused:accuses:accusing praise:praised:praises deny:denied:denies
-point:pointed confirm:confirmed:confirms reveal:revealed:reveals
-read:reads recount:recounted:recounts whisper:whispered:whispers scream:screamed
-cry:cried:cries sigh:sighed plead:pleaded:pleads demand:demanded:demands
-message:messaged email:emailed:emails text:texted write:penned:pens
-tout:touting declare:declaring announce:announcing ask:asking respond:responding
+# Reporting verbs ("say", "tweet"); every regular form is derived, irregular ones are listed.
+_SPEECH_BASES = """
+say tell add write tweet state explain continue note argue ask answer reply respond declare
+insist claim warn urge recall acknowledge admit announce boast complain concede suggest predict
+joke quip remark post report testify observe emphasize emphasise stress counter charge shout
+yell chant conclude muse lament vow promise pledge contend maintain assert agree caution thunder
+retort exclaim interject blast slam crack describe call tout mock criticize criticise accuse
+praise deny confirm reveal recount whisper scream cry sigh plead demand message email text
+assure boom quote cite tell thank inform instruct advise propose predict reason marvel gush
+rail fume scoff snap sneer shrug wonder worry fret protest object affirm allege reiterate repeat
+question query inquire concur echo summarize summarise declare proclaim opine posit
 """
-SPEECH_VERBS = frozenset(w for stem in _SPEECH_STEMS.split() for w in stem.split(":"))
+_IRREGULAR_FORMS = """
+said says saying told wrote written writing read reads spoke speaks speaking penned pens
+quipped quipping admitted admitting snapped snapping regretted went
+"""
+
+
+def _forms(base: str) -> set[str]:
+    """A regular verb's forms: base, -s, -ed and -ing ("quip", "quips", "quipped", "quipping")."""
+    stem = base[:-1] if base.endswith("e") else base
+    doubled = base + base[-1] if re.fullmatch(r"[^aeiou]*[aeiou][bdgmnpt]", base) else base
+    third = base + "es" if base.endswith(("s", "sh", "ch", "x")) else base + "s"
+    if base.endswith("y") and base[-2] not in "aeiou":
+        return {base, base[:-1] + "ies", base[:-1] + "ied", base + "ing"}
+    past = base + "d" if base.endswith("e") else doubled + "ed"
+    return {base, third, past, (doubled if doubled != base else stem) + "ing"}
+
+
+SPEECH_VERBS = frozenset(
+    {form for base in _SPEECH_BASES.split() for form in _forms(base)}
+    | set(_IRREGULAR_FORMS.split())
+)
 
 # Verbs that name or label rather than report speech: with a short quote they mark an epithet.
 _NAMING_TEXT = """
@@ -105,8 +107,14 @@ def _tokens(text: str, offset: int) -> list[tuple[str, int]]:
     return tokens
 
 
+def _is_adverb(word: str) -> bool:
+    """A word that may sit between a speaker and the verb ('later', 'reportedly', 'has')."""
+    return word in _SKIPPABLE or (word.islower() and word.endswith("ly"))
+
+
 def _is_verb(word: str) -> bool:
-    return word.lower() in SPEECH_VERBS
+    """A reporting verb: lowercase ('States' in 'United States' is no verb)."""
+    return word.islower() and word in SPEECH_VERBS
 
 
 def _without_asides(tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -126,7 +134,7 @@ def _without_asides(tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
 _DASHES = {"—", "–", "―", "-", "--"}
 _SKIPPABLE_TEXT = """
 also then later again once has had have was is would will did does not
-reportedly previously recently repeatedly simply just further"""
+reportedly previously recently repeatedly simply just further now"""
 _SKIPPABLE = frozenset(_SKIPPABLE_TEXT.split())
 
 
@@ -144,7 +152,7 @@ def speaker_after(text: str, offset: int) -> Attribution | None:
             break
         if not _is_verb(word) or (word in NAMING_VERBS and i > 0):
             continue
-        if all(w.endswith("ly") or w in _SKIPPABLE for w in lowered[:i]):
+        if all(_is_adverb(w) for w, _ in tokens[:i]):
             return _noun_phrase_after(tokens[i + 1 :], word)
         return _leading_subject(tokens[:i], word)
     if dashed and len(tokens) <= 12:
@@ -172,75 +180,67 @@ def speaker_before(text: str, offset: int) -> Attribution | None:
     return None
 
 
-def _leading_subject(tokens: list[tuple[str, int]], verb: str) -> Attribution | None:
-    """The clause's first noun phrase: 'Scott Pruitt, the attorney general of Oklahoma, said'."""
+_CLAUSE_OPENERS_TEXT = """
+in on at during after before speaking asked when while with from for earlier later meanwhile
+but and still however instead then as by since under also yet so though although"""
+_CLAUSE_OPENERS = frozenset(_CLAUSE_OPENERS_TEXT.split())
+_PUNCTUATION = frozenset({",", ";", ":", "—", "–"})
+
+
+def _chunks(tokens: list[tuple[str, int]]) -> list[list[tuple[str, int]]]:
     chunks: list[list[tuple[str, int]]] = [[]]
     for word, pos in tokens:
-        if word in {",", ";", ":", "—", "–"}:
+        if word in _PUNCTUATION:
             chunks.append([])
         else:
             chunks[-1].append((word, pos))
-    for chunk in chunks:
-        if not chunk:
-            continue
-        first = chunk[0][0].lower()
-        if first in {
-            "in",
-            "on",
-            "at",
-            "during",
-            "after",
-            "before",
-            "speaking",
-            "asked",
-            "when",
-            "while",
-            "with",
-            "from",
-            "for",
-            "earlier",
-            "later",
-            "meanwhile",
-            "but",
-            "and",
-            "still",
-            "however",
-            "instead",
-            "then",
-            "as",
-            "by",
-            "since",
-            "under",
-        }:
+    return chunks
+
+
+def sentence_subject(text: str, offset: int) -> Attribution | None:
+    """The subject that opens a sentence, when it is a name or a pronoun."""
+    found = _leading_subject(_without_asides(_tokens(text, offset)), "")
+    return found if found is not None and found.speaker[:1].isupper() else None
+
+
+def _leading_subject(tokens: list[tuple[str, int]], verb: str) -> Attribution | None:
+    """The clause's first noun phrase: 'Scott Pruitt, the attorney general of Oklahoma, said'."""
+    for chunk in _chunks(tokens):
+        if not chunk or chunk[0][0].lower() in _CLAUSE_OPENERS:
             continue
         phrase = []
         for word, pos in chunk:
             if _is_verb(word) or word.lower() in {"who", "which", "that"}:
                 break
             phrase.append((word, pos))
-        if not phrase or len(phrase) > 10:
+        if not phrase:
             return None
         if phrase[0][0].lower() in PRONOUNS:
             return Attribution(phrase[0][0], phrase[0][1], verb)
-        return _name_in(" ".join(w for w, _ in phrase), phrase[0][1], verb)
+        return _name_in(" ".join(w for w, _ in phrase[:6]), phrase[0][1], verb, first=True)
     return None
 
 
 def _subject_before(tokens: list[tuple[str, int]], verb: str) -> Attribution | None:
     """The subject right before a reporting verb, skipping an appositive ('X, a scholar, said')."""
-    tokens = tokens[-30:]
-    while tokens and (tokens[-1][0].lower().endswith("ly") or tokens[-1][0].lower() in _SKIPPABLE):
+    tokens = tokens[-40:]
+    while tokens and _is_adverb(tokens[-1][0]):
         tokens = tokens[:-1]
     if not tokens:
         return None
     if tokens[-1][0] == ",":
         inner = tokens[:-1]
-        j = len(inner) - 1
-        while j >= 0 and inner[j][0] != ",":
-            j -= 1
-        if j <= 0:
+        if inner and _is_verb(inner[-1][0]):
+            # 'Spicer said, adding, "..."': the subject of the first reporting verb.
+            return _subject_before(inner[:-1], verb)
+        chunks = _chunks(inner)
+        if len(chunks) < 2:
             return _leading_subject(inner, verb)
-        tokens = inner[:j]
+        last = chunks[-1]
+        if last and _is_name_only(last):
+            # 'her senior policy adviser, Jake Sullivan, said'
+            return Attribution(" ".join(w for w, _ in last), last[0][1], verb)
+        return _subject_before(inner[: len(inner) - len(last) - 1], verb)
     last_word, last_pos = tokens[-1]
     if last_word.lower() in PRONOUNS:
         return Attribution(last_word, last_pos, verb)
@@ -248,6 +248,11 @@ def _subject_before(tokens: list[tuple[str, int]], verb: str) -> Attribution | N
     if not phrase:
         return None
     return _name_in(" ".join(w for w, _ in phrase), phrase[0][1], verb)
+
+
+def _is_name_only(chunk: list[tuple[str, int]]) -> bool:
+    words = [w for w, _ in chunk]
+    return 1 < len(words) <= 5 and all(w[:1].isupper() for w in words)
 
 
 def _trailing_phrase(tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -299,13 +304,14 @@ def _noun_phrase_after(tokens: list[tuple[str, int]], verb: str) -> Attribution 
     return _name_in(" ".join(w for w, _ in phrase), phrase[0][1], verb)
 
 
-def _name_in(phrase: str, start: int, verb: str) -> Attribution | None:
-    """The name a phrase holds (its last capitalised run), or a description like 'the campaign'."""
+def _name_in(phrase: str, start: int, verb: str, first: bool = False) -> Attribution | None:
+    """The name a phrase holds (its last capitalised run, or its first when ``first``), or a
+    description like 'the campaign'."""
     phrase = phrase.rstrip(".")
-    mentions = [m for m in find_mentions(phrase) if m.name]
+    mentions = [m for m in find_mentions(phrase) if m.name and not is_time_or_manner(m.name)]
     if mentions:
-        last = mentions[-1]
-        return Attribution(last.written, start + last.start, verb)
+        chosen = mentions[0] if first else mentions[-1]
+        return Attribution(chosen.written, start + chosen.start, verb)
     words = phrase.split()
     if words and words[0].lower() in FUNCTION_WORDS | {"the", "a", "an"}:
         return Attribution(phrase, start, verb)
