@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.feeds import ParseLimits, canonical_link, entry_identity, hash_content, parse_feed
+from bot.feeds import ParseLimits, entry_identity, hash_content, parse_feed
+from bot.links import canonical_link
 from tests.conftest import CORPUS
 
 FEEDS = CORPUS / "feeds"

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from bot.addresses import ensure_public_url, is_public_address
 from bot.charset import decode_body
 from bot.errors import FeedError
 from bot.feeds import parse_feed
@@ -22,10 +23,8 @@ from bot.fetch import (
     Fetcher,
     FetchSettings,
     build_client,
-    ensure_public_url,
     fetch_feed,
     fetch_page,
-    is_public_address,
     parse_retry_after,
 )
 from bot.models import FeedState, FetchErrorKind, FetchResult
