@@ -28,7 +28,10 @@ _FINAL_MARK = re.compile(r"[.!?…:;。！？][\s”’\"')\]»\u2190-\u2bff\U00
 _NOT_STORY_LINE = re.compile(
     r"""^[\W_]*(?:
         written\ by | reporting\ by | editing\ by | additional\ reporting
-      | published\b | updated\b | last\ updated | posted\b | first\ published
+      | (?:published | updated | last\ updated | posted | first\ published)\b\s*(?:
+            [:|] | on\b | at\b | by\b | \d | $
+          | (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)
+        )
       | editor[’']?s?\ note | eds?\.?\ note | update\b\s*: | correction\b\s*:
       | photo(?:graph)?s?\b\s*[:/|] | image\b\s*[:/|] | picture\b\s*: | credit\b\s*:
       | source\b\s*: | read\ (?:more|also)\b | related\b\s*: | see\ also\b | watch\b\s*:
@@ -38,8 +41,9 @@ _NOT_STORY_LINE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
-# A byline: "By Jane Doe, Staff Writer", tokenised "by ." ("By the time …" is a sentence).
-_BYLINE = re.compile(r"^\W*by\b", re.IGNORECASE)
+# A byline: "By Jane Doe, Staff Writer", "By:", tokenised "by ." — a name and no sentence
+# ("By Tuesday, the storm had passed." and "By the time …" are sentences).
+_BYLINE = re.compile(r"^\W*by\s*(?:[.:|]|[A-Z][^.!?]*$)", re.IGNORECASE)
 MAX_BYLINE_WORDS = 10
 # A paragraph this long is prose even when it opens like a page line; its sentences are
 # judged one by one.

@@ -21,6 +21,7 @@ BODY = f"{FIRST} {SECOND}\n\n{THIRD}"
     [
         "Council backs budget",  # the headline again, or a kicker: no final mark
         "By Jane Doe, Staff Writer",
+        "By JANE DOE | Published: 10:33 EST, 3 April 2013",
         "Published January 11, 2022",
         "Updated: 5 May 2024 10:33 BST",
         "Editor's note: This story was updated to correct the date of the vote.",
@@ -73,6 +74,20 @@ def test_dateline_is_stripped_from_the_first_sentence(dateline: str) -> None:
 def test_a_sentence_that_only_starts_in_capitals_keeps_its_words(sentence: str) -> None:
     """Only a place or agency followed by a colon or dash is a dateline."""
     assert strip_dateline(sentence) == sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "By Tuesday, the council had approved a new budget for schools and roads.",
+        "By the time the vote came, the council chamber was almost empty of residents.",
+        "Updated figures show the council approved a new budget for schools and roads.",
+        "Published reports say the council approved a new budget for schools and roads.",
+    ],
+)
+def test_a_sentence_that_opens_like_a_byline_is_still_the_lead(sentence: str) -> None:
+    """Only a name after "By", or a date after "Published"/"Updated", makes a page line."""
+    assert select_lead(f"{sentence} {SECOND}", 1) == [sentence]
 
 
 def test_headline_repeated_with_final_mark_is_skipped() -> None:
