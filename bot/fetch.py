@@ -145,6 +145,8 @@ class Fetcher:
                 return _failed(url, url, FetchErrorKind.TIMEOUT, message)
             except httpx.TimeoutException as exc:
                 return _failed(url, url, FetchErrorKind.TIMEOUT, self._describe_timeout(exc))
+            except (httpx.DecodingError, httpx.RemoteProtocolError) as exc:
+                return _failed(url, url, FetchErrorKind.BAD_RESPONSE, _describe(exc))
             except httpx.UnsupportedProtocol as exc:
                 return _failed(url, url, FetchErrorKind.BAD_URL, _describe(exc))
             except (httpx.HTTPError, OSError, ValueError) as exc:

@@ -131,6 +131,7 @@ class FetchErrorKind(StrEnum):
     BAD_URL = "bad_url"
     REFUSED_ADDRESS = "refused_address"
     CONNECTION = "connection"
+    BAD_RESPONSE = "bad_response"
     TIMEOUT = "timeout"
     TOO_MANY_REDIRECTS = "too_many_redirects"
     HTTP_STATUS = "http_status"

@@ -516,3 +516,29 @@ def test_transport_errors_at_the_seam_become_values() -> None:
     result = run(fetch())
     assert result.error_kind is FetchErrorKind.CONNECTION
     assert "connection reset" in (result.error or "")
+
+
+def test_redirect_from_a_public_to_a_private_address_is_refused() -> None:
+    """With public_only every hop is checked: a public feed redirecting to loopback is refused."""
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(302, headers={"Location": "http://127.0.0.1:8080/admin"})
+
+    async def fetch() -> FetchResult:
+        client = build_client(SETTINGS, transport=httpx.MockTransport(answer))
+        async with Fetcher(SETTINGS, client=client) as fetcher:
+            return await fetch_feed(fetcher, "http://93.184.215.14/feed.xml", public_only=True)
+
+    result = run(fetch())
+    assert result.error_kind is FetchErrorKind.REFUSED_ADDRESS
+    assert seen == ["http://93.184.215.14/feed.xml"]
+
+
+def test_corrupt_compressed_body_is_a_value(server: LoopbackServer) -> None:
+    """A body that claims gzip but is not is an error value, not an exception."""
+    server.add("/feed.xml", Response(body=b"not gzip at all", headers={"Content-Encoding": "gzip"}))
+    result = run(get_feed(server.url("/feed.xml")))
+    assert result.error_kind is FetchErrorKind.BAD_RESPONSE
+    assert "Decoding" in (result.error or "")
