@@ -88,6 +88,10 @@ def _blocks(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _tokens(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    if not _CJK_END.search(text, start, end):
+        for match in _TOKEN.finditer(text, start, end):
+            yield match.span()
+        return
     for match in _TOKEN.finditer(text, start, end):
         token_start = match.start()
         for cjk in _CJK_END.finditer(match.group(0)):
