@@ -327,5 +327,16 @@ def _mask_quoted(head: str) -> str:
 
 
 def _quote_text(text: str, span: _Span) -> str:
-    parts = [text[b:e].strip() for b, e in span.pieces]
-    return re.sub(r"\s+", " ", " ".join(p for p in parts if p)).strip()
+    """The quote's words; the comma before an interrupting attribution (“A,” she said, “b.”)
+    becomes the punctuation the quote itself calls for."""
+    parts = [re.sub(r"\s+", " ", text[b:e]).strip() for b, e in span.pieces]
+    parts = [p for p in parts if p]
+    joined = ""
+    for part in parts:
+        if joined:
+            joined = joined.rstrip(" ,")
+            if joined[-1:] not in ".!?…—-:;":
+                joined += "," if part[:1].islower() else "."
+            joined += " "
+        joined += part
+    return joined.rstrip(" ,")

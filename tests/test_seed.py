@@ -33,3 +33,15 @@ def test_seed_lead(seed_summary: Summary, expected: dict[str, Any]) -> None:
     assert seed_summary.lead[0].startswith(expected["lead_first_sentence_starts_with"])
     for unwanted in expected["lead_must_not_contain"]:
         assert all(unwanted not in sentence for sentence in seed_summary.lead), unwanted
+
+
+def test_seed_quotes(seed_summary: Summary, expected: dict[str, Any]) -> None:
+    """The seed's key quotes are found with their speakers, first quote first, no epithets."""
+    quotes = seed_summary.quotes
+    for wanted in expected["quotes_must_include"]:
+        match = [q for q in quotes if q.text.startswith(wanted["text_starts_with"])]
+        assert match, wanted["text_starts_with"]
+        assert match[0].speaker == wanted["speaker_is"]
+    assert quotes[0].text.startswith(expected["first_quote_starts_with"])
+    for unwanted in expected["quotes_must_not_include"]:
+        assert all(unwanted not in q.text for q in quotes), unwanted
