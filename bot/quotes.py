@@ -287,7 +287,8 @@ def _is_key(text: str, span: _Span, quote_text: str, attribution: Attribution | 
     previous_word = head.split()[-1].lower().strip(",:") if head.split() else ""
     if previous_word in _TITLE_CUES:
         return False
-    if _is_title_case(quote_text) and not _starts_sentence(text, span.start - 1):
+    raw = text[span.start : span.end]
+    if _is_title_case(raw) and not _starts_sentence(text, span.start - 1):
         return False
     if attribution is not None:
         return attribution.verb not in NAMING_VERBS or len(words) >= _SUBSTANTIAL_WORDS
@@ -296,7 +297,7 @@ def _is_key(text: str, span: _Span, quote_text: str, attribution: Attribution | 
 
 def _is_title_case(quote: str) -> bool:
     words = [w for w in re.findall(r"[A-Za-z][\w’'-]*", quote) if len(w) > 3]
-    if not words or quote.rstrip()[-1:] in ".!?,":
+    if len(words) < 3 or quote.rstrip()[-1:] in ".!?,":
         return False
     capitalised = sum(1 for w in words if w[0].isupper())
     return capitalised >= 0.75 * len(words)
