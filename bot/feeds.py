@@ -94,8 +94,9 @@ def _parse_xml_feed(
         headers["content-location"] = url
     parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
     feed = parsed.get("feed", {})
-    raw_entries = list(parsed.get("entries", []))[: limits.max_entries]
-    entries = [_xml_entry(raw, url, limits) for raw in raw_entries]
+    entries = _latest(
+        [_xml_entry(raw, url, limits) for raw in parsed.get("entries", [])], limits.max_entries
+    )
     error = charset_note
     if parsed.get("bozo"):
         error = _describe_bozo(parsed.get("bozo_exception"))
@@ -197,17 +198,16 @@ def _parse_json_feed(body: bytes, url: str | None, limits: ParseLimits) -> Parse
     if not isinstance(items, list):
         error = "not a valid JSON Feed: no items list"
         items = []
-    entries = tuple(
-        _json_entry(item, base, limits)
-        for item in items[: limits.max_entries]
-        if isinstance(item, dict)
+    entries = _latest(
+        [_json_entry(item, base, limits) for item in items if isinstance(item, dict)],
+        limits.max_entries,
     )
     if "version" not in document and error is None:
         error = "JSON Feed without a version"
     return ParsedFeed(
         title=_text(_json_title(document.get("title")), limits.max_title_chars),
         link=_link(_json_str(document.get("home_page_url")), base, limits),
-        entries=entries,
+        entries=tuple(entries),
         error=error,
     )
 
@@ -287,6 +287,21 @@ def _entry(
         summary=summary,
         content=content,
     )
+
+
+def _latest(entries: list[FeedEntry], max_entries: int) -> list[FeedEntry]:
+    """At most ``max_entries``: the latest by date (undated ones last), in document order."""
+    if len(entries) <= max_entries:
+        return entries
+    ranked = sorted(
+        range(len(entries)),
+        key=lambda i: (entries[i].published is None, -_timestamp(entries[i]), i),
+    )
+    return [entries[i] for i in sorted(ranked[:max_entries])]
+
+
+def _timestamp(entry: FeedEntry) -> float:
+    return entry.published.timestamp() if entry.published is not None else 0.0
 
 
 def _text(value: object, max_chars: int, *, collapse: bool = True) -> str | None:

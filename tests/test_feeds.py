@@ -252,6 +252,17 @@ def test_entries_and_strings_are_capped() -> None:
     assert all(len(e.title or "") == 100 for e in feed.entries)
 
 
+def test_capped_feed_keeps_its_latest_entries() -> None:
+    """A feed listing oldest first keeps its newest entries when over the cap."""
+    items = "".join(
+        f"<item><guid>g{n}</guid><pubDate>{n + 1:02d} Jan 2026 10:00:00 GMT</pubDate></item>"
+        for n in range(20)
+    )
+    rss = f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+    feed = parse_feed(rss, None, None, ParseLimits(max_entries=5))
+    assert [e.guid for e in feed.entries] == ["g15", "g16", "g17", "g18", "g19"]
+
+
 def test_identity_prefers_guid_then_canonical_link_then_content() -> None:
     """Identity is the GUID, else the link without tracking, else a content hash."""
     digest = hash_content("t", None, "s")
