@@ -115,10 +115,11 @@ class Fetcher:
         """Close the client's connections."""
         await self.client.aclose()
 
-    def _host_gate(self, host: str) -> asyncio.Semaphore:
-        gate = self._hosts.get(host)
+    def _host_gate(self, authority: str) -> asyncio.Semaphore:
+        """The per-host cap of one server (host and port)."""
+        gate = self._hosts.get(authority)
         if gate is None:
-            gate = self._hosts[host] = asyncio.Semaphore(self.settings.max_per_host)
+            gate = self._hosts[authority] = asyncio.Semaphore(self.settings.max_per_host)
         return gate
 
     async def get(
@@ -136,7 +137,8 @@ class Fetcher:
             return _failed(url, url, FetchErrorKind.BAD_URL, f"invalid URL: {exc}")
         if request.url.scheme not in ("http", "https") or not request.url.host:
             return _failed(url, url, FetchErrorKind.BAD_URL, "only http and https URLs are fetched")
-        async with self._all, self._host_gate(request.url.host):
+        # The host gate first: a request queued behind its host holds no global slot.
+        async with self._host_gate(request.url.netloc.decode("ascii")), self._all:
             try:
                 async with asyncio.timeout(self.settings.total_timeout_s):
                     return await self._follow(url, request, max_bytes, public_only)

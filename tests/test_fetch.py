@@ -542,3 +542,24 @@ def test_corrupt_compressed_body_is_a_value(server: LoopbackServer) -> None:
     result = run(get_feed(server.url("/feed.xml")))
     assert result.error_kind is FetchErrorKind.BAD_RESPONSE
     assert "Decoding" in (result.error or "")
+
+
+def test_a_busy_host_does_not_hold_up_other_hosts() -> None:
+    """Requests queued behind one slow host take no global slot from another host's feeds."""
+    with LoopbackServer() as slow, LoopbackServer() as fast:
+        slow.add("/feed.xml", Response(body=b"<rss/>", stall_s=0.2))
+        fast.add("/feed.xml", Response(body=b"<rss/>"))
+        settings = FetchSettings(max_per_host=1, max_concurrent=2)
+        finished: list[str] = []
+
+        async def fetch(fetcher: Fetcher, name: str, url: str) -> None:
+            await fetch_feed(fetcher, url)
+            finished.append(name)
+
+        async def poll_all() -> None:
+            async with Fetcher(settings) as fetcher:
+                slow_feeds = [fetch(fetcher, "slow", slow.url("/feed.xml")) for _ in range(4)]
+                await asyncio.gather(*slow_feeds, fetch(fetcher, "fast", fast.url("/feed.xml")))
+
+        run(poll_all())
+    assert finished.index("fast") <= 1
