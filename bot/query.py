@@ -256,8 +256,10 @@ def _min_prefix_chars(token: str) -> int:
 
 
 def _is_token_char(ch: str) -> bool:
+    """As unicode61 with ``categories 'L* N* Co M*'``, which also keeps code points its
+    (older) Unicode tables do not know inside words."""
     category = unicodedata.category(ch)
-    return category[0] in "LNM" or category == "Co"
+    return category[0] in "LNM" or category in ("Co", "Cn")
 
 
 def _is_control(ch: str) -> bool:

@@ -37,7 +37,10 @@ def add_commands(commands: Any) -> None:
     reindex = commands.add_parser(
         "reindex",
         help="rebuild the search index from the stored articles",
-        description="Rebuild the search index from the store (safe while the bot runs).",
+        description=(
+            "Rebuild the search index from the stored articles. Stop the bot first: the new "
+            "index replaces the old file, which the bot would keep reading."
+        ),
     )
     reindex.set_defaults(handler=_cmd_reindex)
 
@@ -110,7 +113,7 @@ def _cmd_reindex(args: argparse.Namespace) -> int:
 
     directory = data_dir()
     path = directory / INDEX_FILENAME
-    with Store.open(directory, read_only=True) as store:
+    with Store.open(directory) as store:  # its lock: the bot must not run meanwhile
         try:
             index = SearchIndex(path)
         except StoreError:  # a damaged or older index: it is derived, so start afresh

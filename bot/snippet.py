@@ -7,6 +7,7 @@ its medium (Telegram HTML, a terminal) and marks the matched ones as it likes.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
 Segment = tuple[str, bool]
@@ -89,17 +90,27 @@ def render_snippet(
 
 def _best_window_start(text: str, spans: Sequence[Span], max_chars: int) -> int:
     """Start so that the window shows the most distinct matched words, with some context
-    before the first of them."""
+    before the first of them (a sliding window over the spans)."""
     if not spans:
         return 0
     lead_in = max_chars // 5
+    words = [text[s:e].casefold() for s, e in spans]
+    counts: Counter[str] = Counter()
     best_start, best_score = 0, -1
+    j = 0
     for i, (first, _) in enumerate(spans):
         window_end = first + max_chars - lead_in
-        words = {text[s:e].casefold() for s, e in spans[i:] if e <= window_end}
-        score = len(words)
-        if score > best_score:
-            best_start, best_score = max(0, first - lead_in), score
+        while j < len(spans) and spans[j][1] <= window_end:
+            counts[words[j]] += 1
+            j += 1
+        if len(counts) > best_score:
+            best_start, best_score = max(0, first - lead_in), len(counts)
+        if j > i:
+            counts[words[i]] -= 1
+            if not counts[words[i]]:
+                del counts[words[i]]
+        else:
+            j = i + 1
     return best_start
 
 

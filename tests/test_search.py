@@ -482,6 +482,25 @@ def test_rebuild_equals_incremental_indexing(tmp_path: Path, corpus: Path) -> No
             assert incremental.search(query, now=NOW) == rebuilt.search(query, now=NOW)
 
 
+def test_failed_rebuild_keeps_the_old_index(index: SearchIndex) -> None:
+    """A rebuild that fails half-way (the store breaks) leaves the previous index in place."""
+
+    def broken() -> Iterator[StoredArticle]:
+        yield article("new", "Comet", "A comet.")
+        raise StoreError("the archive shard cannot be read")
+
+    with pytest.raises(StoreError):
+        index.rebuild(broken())
+    assert len(index) == len(FILLER)
+    assert ids(index, "orchestra") == ["filler6"]
+    assert ids(index, "comet") == []
+    assert sorted(p.name for p in Path(str(index.path)).parent.iterdir()) == [
+        INDEX_FILENAME,
+        f"{INDEX_FILENAME}-shm",
+        f"{INDEX_FILENAME}-wal",
+    ]
+
+
 def test_index_file_survives_reopening(tmp_path: Path) -> None:
     """The index is a file: closing and opening it again keeps every article."""
     with SearchIndex.in_data_dir(tmp_path) as idx:
@@ -647,6 +666,18 @@ def test_reindex_then_search_at_the_console(
     assert {"id", "title", "feed", "published", "link", "snippet", "segments", "score"} <= set(
         json.loads(lines[0])
     )
+
+
+def test_reindex_refuses_while_the_bot_holds_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reindexing under a running bot would swap the file it reads: it says to stop it."""
+    data = stored(tmp_path, fillers())
+    monkeypatch.setenv("NEWSBOT_DATA", str(data))
+    with Store.open(data):
+        assert main(["reindex"]) == 1
+    assert "in use by another newsbot process" in capsys.readouterr().err
+    assert main(["reindex"]) == 0
 
 
 def test_console_search_reports_a_bad_query_and_a_missing_index(
