@@ -186,10 +186,23 @@ class NameBook:
     def __init__(self, text: str) -> None:
         self.mentions = [m for m in find_mentions(text) if m.name]
         self._counts = Counter(m.name for m in self.mentions if m.is_person)
+        self._lower_words = frozenset(re.findall(r"(?<![\w’'-])[a-z]+(?![\w’'-])", text))
         self._gender: dict[str, str] = {}
         for m in self.mentions:
             if m.gender:
                 self._gender.setdefault(m.words[-1], m.gender)
+
+    def is_name(self, name: str) -> bool:
+        """Whether a capitalised run names someone: not a day, an adverb, a headline in capitals,
+        or a common word capitalised at a sentence start ("Pollsters", "Hours")."""
+        words = name.split()
+        if not words or is_time_or_manner(name) or (len(words) > 2 and name.isupper()):
+            return False
+        if len(words) == 1 and _key(name) in FUNCTION_WORDS | TITLE_WORDS:
+            return False
+        if len(words) == 1 and _key(name) in self._lower_words:
+            return self.fullest(name) != name  # "Small" is a name where "Marty Small" is
+        return True
 
     def fullest(self, name: str, before: int | None = None) -> str:
         """The fullest person name in the article whose last word is ``name``'s last word."""

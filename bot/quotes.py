@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.models import Quote
-from bot.names import NameBook
+from bot.names import NameBook, find_mentions
 from bot.speakers import (
     NAMING_VERBS,
     PRONOUNS,
@@ -173,6 +173,9 @@ def _is_interruption(text: str, first: _Span, second: _Span) -> bool:
         return False
     if not between.strip(" \u00a0"):
         return True
+    if between.rstrip()[-1:] not in ",.:;—–":
+        # “A,” she said of the plan that “B” — the second quote is part of her sentence.
+        return False
     words = _WORD.findall(between)
     if len(words) > 40 or sentence_end(between.strip(), 0) < len(between.strip()):
         return False
@@ -246,6 +249,7 @@ def _previous_subject(text: str, span: _Span) -> Attribution | None:
 
 
 def _resolve(book: NameBook, attribution: Attribution, position: int) -> str | None:
+    """The speaker's fullest name, a pronoun's person, or None for a description."""
     speaker = attribution.speaker
     lowered = speaker.lower()
     if lowered in PRONOUNS:
@@ -253,14 +257,14 @@ def _resolve(book: NameBook, attribution: Attribution, position: int) -> str | N
             gender = "m" if lowered == "he" else "f"
             return book.person_before(attribution.position, gender, skip=set())
         return None
-    if not speaker[:1].isupper():
-        return None
-    from bot.names import strip_title
-
-    name, _ = strip_title(speaker)
-    if not name:
-        return None
-    return book.fullest(name, before=position)
+    mentions = [m for m in find_mentions(speaker) if book.is_name(m.name)]
+    if mentions:
+        return book.fullest(mentions[-1].name, before=position)
+    words = speaker.split()
+    if lowered.startswith("the ") and 1 < len(words) <= 6 and not any(w in PRONOUNS for w in words):
+        # A definite description is who the article credits: "the commission", "the White House".
+        return speaker
+    return None
 
 
 def _continues(text: str, previous_end: int, span: _Span) -> bool:
