@@ -58,8 +58,6 @@ def _build_parser() -> argparse.ArgumentParser:
             )
         sub.set_defaults(handler=handler)
 
-    run = commands.add_parser("run", help="run the Telegram bot")
-    run.set_defaults(handler=_cmd_run)
     # Other modules add their own commands: each has ``add_commands(commands)`` that adds
     # subparsers with ``set_defaults(handler=...)``; a handler takes the parsed args and
     # returns the exit code.
@@ -69,9 +67,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _command_modules() -> list[Callable[[Any], None]]:
-    from bot import search_cli
+    from bot import fetch_cli, run_cli, search_cli
 
-    return [search_cli.add_commands]
+    return [search_cli.add_commands, fetch_cli.add_commands, run_cli.add_commands]
 
 
 def _non_negative_int(value: str) -> int:
@@ -82,11 +80,6 @@ def _non_negative_int(value: str) -> int:
     if number < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more, got {number}")
     return number
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    print("newsbot: the bot itself is not built yet; `newsbot run` comes next", file=sys.stderr)
-    return 2
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:

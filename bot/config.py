@@ -34,6 +34,12 @@ def _number(default: float, low: float, high: float, what: str = "") -> Any:
     return field(default=default, metadata={"min": low, "max": high, "what": what})
 
 
+def _text(default: str, *, choices: tuple[str, ...] = (), url: bool = False) -> Any:
+    """A text setting; ``choices`` limits its values, ``url`` makes it an http(s) address or
+    empty (not set)."""
+    return field(default=default, metadata={"choices": choices, "url": url})
+
+
 @dataclass(frozen=True, slots=True)
 class PollSettings:
     """When feeds are polled and how a new or failing feed is treated (the names of
@@ -78,6 +84,26 @@ class SummarySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class BotSettings:
+    """The Telegram bot: what /start gives a chat, job timing, Telegram's limits, webhook mode
+    (``mode = "webhook"`` needs ``webhook_url``; the secret token comes from the environment)."""
+
+    time_zone: str = "UTC"
+    digest_times: tuple[str, ...] = ("08:00",)
+    items_per_digest: int = _number(10, 1, 50)
+    first_digest_hours: int = _number(24, 1, 24 * 30)
+    digest_tick_s: float = _number(30.0, 0.05, 3600)
+    search_results_per_page: int = _number(5, 1, 20)
+    max_messages_per_s: float = _number(30.0, 0.1, 10000)
+    max_group_messages_per_minute: float = _number(20.0, 1, 10000)
+    drain_timeout_s: float = _number(10.0, 0, 600)
+    mode: str = _text("polling", choices=("polling", "webhook"))
+    webhook_url: str = _text("", url=True)
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = _number(8443, 1, 65535)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything ``settings.toml`` can set; every key is optional."""
 
@@ -85,6 +111,7 @@ class Settings:
     http: HttpSettings = HttpSettings()
     store: StoreSettings = StoreSettings()
     summary: SummarySettings = SummarySettings()
+    bot: BotSettings = BotSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +236,33 @@ def _check_relations(
             f"{source}, line {line}, [store] seen_retention_days: must be at least retention_days "
             f"({store.retention_days}): entries must be remembered as long as their articles"
         )
+    bot = sections.get("bot")
+    if isinstance(bot, BotSettings):
+        _check_bot(bot, source, lines, problems)
+
+
+def _check_bot(bot: BotSettings, source: str, lines: KeyLines, problems: list[str]) -> None:
+    from bot.errors import PrefsError
+    from bot.prefs import parse_time
+    from bot.timezones import parse_timezone
+
+    def bad(key: str, message: str) -> None:
+        line = lines.line("bot", key=key) or lines.line("bot")
+        problems.append(f"{source}, line {line}, [bot] {key}: {message}")
+
+    try:
+        if parse_timezone(bot.time_zone) != bot.time_zone:
+            bad("time_zone", f"write the zone's full name, {parse_timezone(bot.time_zone)!r}")
+    except PrefsError as exc:
+        bad("time_zone", f"{exc}")
+    for text in bot.digest_times:
+        try:
+            parse_time(text)
+        except PrefsError as exc:
+            bad("digest_times", f"{exc} ([] for no scheduled digests)")
+            break
+    if bot.mode == "webhook" and not bot.webhook_url:
+        bad("webhook_url", 'mode = "webhook" needs the https:// address Telegram posts updates to')
 
 
 def _build(
@@ -233,6 +287,8 @@ def _build(
         problem = _check_value(value, hints[key], fields[key].metadata)
         if problem:
             problems.append(f"{where}: {problem}, got {_show(value)}")
+        elif hints[key] == tuple[str, ...]:
+            values[key] = tuple(value)
         else:
             values[key] = float(value) if hints[key] is float else value
     return cls(**values)
@@ -242,6 +298,16 @@ def _check_value(value: Any, hint: Any, meta: Mapping[str, Any]) -> str | None:
     """What is wrong with a setting's value, or None."""
     if hint is bool:
         return None if isinstance(value, bool) else "must be true or false"
+    if hint == tuple[str, ...]:
+        if not isinstance(value, list) or any(_check_value(v, str, {}) for v in value):
+            return 'must be a list of non-empty text, like ["08:00", "18:30"]'
+        return None
+    if hint is str and meta.get("url"):
+        return None if value == "" else _check_url(value)
+    if hint is str and meta.get("choices"):
+        if value not in meta["choices"]:
+            return "must be " + " or ".join(f'"{c}"' for c in meta["choices"])
+        return None
     if hint is str:
         if not isinstance(value, str) or not value.strip():
             return "must be non-empty text in quotes"

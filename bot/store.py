@@ -39,7 +39,14 @@ from bot.archive import (
 from bot.documents import record_from_doc, record_to_doc
 from bot.errors import StoreError
 from bot.models import FeedState, StoredArticle
-from bot.storage import SCHEMA_VERSION, DirectoryVolume, MemoryVolume, Volume, open_database
+from bot.storage import (
+    SCHEMA_VERSION,
+    DirectoryVolume,
+    KeyedTable,
+    MemoryVolume,
+    Volume,
+    open_database,
+)
 
 __all__ = ["SCHEMA_VERSION", "PruneResult", "Seen", "SeenMark", "Store"]
 
@@ -155,6 +162,20 @@ class Store:
         self._state.keyed("feeds").drop_keys([name])
         self._state.flush()
 
+    # -- other small state --------------------------------------------------------------
+
+    def state_table(self, name: str) -> KeyedTable:
+        """A keyed table of ``state.json`` for another module's small state (chats, alerts).
+
+        Changes stay in memory until ``flush()``; call it once per change set. ``feeds`` and
+        ``_meta`` belong to the store itself.
+        """
+        if name in ("feeds", "_meta"):
+            raise ValueError(f"the state table {name!r} belongs to the store")
+        if name.startswith("_") or not name:
+            raise ValueError(f"not a state table name: {name!r}")
+        return self._state.keyed(name)
+
     # -- one poll cycle -----------------------------------------------------------------
 
     def commit_cycle(
@@ -207,7 +228,8 @@ class Store:
     # -- lifecycle ----------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Write anything not yet durable (every write method is durable when it returns)."""
+        """Write anything not yet durable (every write method is durable when it returns;
+        ``state_table`` changes are durable after this)."""
         if not self._read_only:
             self._state.flush()
 

@@ -119,6 +119,14 @@ def test_settings_override_only_the_keys_given() -> None:
             "[store]\nretention_days = 40\nseen_retention_days = 10\n",
             ["line 3, [store] seen_retention_days", "at least retention_days (40)"],
         ),
+        ('[bot]\ntime_zone = "Mars/Olympus"\n', ["line 2, [bot] time_zone", "Unknown time zone"]),
+        ('[bot]\ntime_zone = "karachi"\n', ["line 2", "full name, 'Asia/Karachi'"]),
+        ('[bot]\ndigest_times = ["25:00"]\n', ["line 2, [bot] digest_times", "not a time"]),
+        ('[bot]\ndigest_times = "08:00"\n', ["line 2", 'a list of non-empty text, like ["08:00"']),
+        ("[bot]\nitems_per_digest = 0\n", ["line 2", "a whole number from 1 to 50"]),
+        ('[bot]\nmode = "hook"\n', ["line 2, [bot] mode", 'must be "polling" or "webhook"']),
+        ('[bot]\nmode = "webhook"\n', ["[bot] webhook_url", "needs the https:// address"]),
+        ('[bot]\nwebhook_url = "ftp://x"\n', ["line 2, [bot] webhook_url", "http:// or https://"]),
     ],
 )
 def test_every_settings_mistake_names_file_line_key_and_what_is_allowed(
@@ -129,6 +137,19 @@ def test_every_settings_mistake_names_file_line_key_and_what_is_allowed(
     assert problem.startswith("conf/settings.toml")
     for part in expected:
         assert part in problem
+
+
+def test_bot_settings_give_chat_defaults_and_webhook_mode() -> None:
+    """[bot] sets what /start gives a chat and switches to webhook mode with its address."""
+    bot = parse_settings(
+        '[bot]\ntime_zone = "Asia/Karachi"\ndigest_times = ["07:30", "19:00"]\n'
+        'mode = "webhook"\nwebhook_url = "https://bot.example.org/hook"\n'
+    ).bot
+    assert bot.time_zone == "Asia/Karachi"
+    assert bot.digest_times == ("07:30", "19:00")
+    assert bot.mode == "webhook"
+    assert bot.webhook_url == "https://bot.example.org/hook"
+    assert parse_settings("[bot]\ndigest_times = []\n").bot.digest_times == ()
 
 
 def test_toml_syntax_errors_carry_line_and_column() -> None:

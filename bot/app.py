@@ -1,0 +1,289 @@
+"""The running bot: ``build_app`` wires the world, ``serve`` runs it until SIGTERM/SIGINT.
+
+``build_app(config, *, token, store=None, ...)`` is the one place the parts are put together:
+the PTB Application (rate-limited ExtBot), the handlers, Delivery over the ledger, the digest
+job, the poll job (when given a poller) and the services handlers use. Tests pass fakes at
+its seams: an in-memory store and index, a recording ``request``, a fixed ``clock``.
+
+``serve(app)``: register the command menu, start delivery, the jobs and long polling (or the
+webhook); on a stop signal stop taking updates and new work, let poll cycles commit, drain
+delivery (what cannot be sent in time stays pending in the ledger for the next start), flush
+and close the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    CallbackContext,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot import callbacks, commands
+from bot.chats import Chats
+from bot.commands import COMMANDS, Services
+from bot.config import BotSettings, Config
+from bot.delivery import Delivery, DeliverySettings, build_rate_limiter
+from bot.digests import Digests
+from bot.jobs import JOB_KWARGS, PollTicker, register_poll_job
+from bot.ledger import Ledger
+from bot.logfields import fields
+from bot.poll import Poller
+from bot.prefs import defaults_from_settings
+from bot.search import SearchIndex
+from bot.store import Store
+
+log = logging.getLogger("newsbot.app")
+
+DEFAULT_API_URL = "https://api.telegram.org"
+DIGEST_JOB = "digest-tick"
+POLL_DRAIN_SHARE = 0.5  # of drain_timeout_s that running poll cycles get to commit
+
+BotApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+@dataclass
+class Runtime:
+    """The parts ``serve`` starts and stops (kept in ``bot_data["runtime"]``)."""
+
+    store: Store
+    index: SearchIndex
+    ledger: Ledger
+    delivery: Delivery
+    digests: Digests
+    ticker: PollTicker | None
+    settings: BotSettings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def delivery_settings(bot: BotSettings) -> DeliverySettings:
+    return DeliverySettings(
+        messages_per_s=bot.max_messages_per_s,
+        group_messages_per_min=bot.max_group_messages_per_minute,
+        drain_timeout_s=bot.drain_timeout_s,
+    )
+
+
+def build_app(
+    config: Config,
+    *,
+    token: str,
+    api_url: str | None = None,
+    store: Store | None = None,
+    index: SearchIndex | None = None,
+    ledger: Ledger | None = None,
+    poller: Poller | None = None,
+    request: BaseRequest | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> BotApp:
+    """The bot of ``config``: handlers, delivery, jobs. Raises telegram.error.InvalidToken
+    for a token of the wrong shape (the server's verdict comes with ``initialize``)."""
+    settings = config.settings.bot
+    send = delivery_settings(settings)
+    api = (api_url or DEFAULT_API_URL).rstrip("/")
+    builder: Any = (
+        Application.builder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .rate_limiter(build_rate_limiter(send))
+        .concurrent_updates(False)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.request(HTTPXRequest(connection_pool_size=send.concurrency + 4))
+    app: BotApp = builder.build()
+
+    store = store if store is not None else Store.open(config.data_dir)
+    index = index if index is not None else SearchIndex.in_data_dir(config.data_dir)
+    ledger = (
+        ledger
+        if ledger is not None
+        else Ledger.open(config.data_dir, retention_days=config.settings.store.retention_days)
+    )
+    chats = Chats(store)
+    services: Services | None = None
+
+    async def on_blocked(chat_id: int) -> None:
+        assert services is not None
+        await commands.deactivate(services, chat_id)
+
+    async def on_migrated(old_chat_id: int, new_chat_id: int) -> None:
+        assert services is not None
+        await commands.move_chat(services, old_chat_id, new_chat_id, ledger=False)
+
+    delivery = Delivery(
+        app.bot, ledger, on_blocked=on_blocked, on_migrated=on_migrated, settings=send, clock=clock
+    )
+    digests = Digests(chats, store, ledger, delivery, settings, clock)
+    defaults = defaults_from_settings(
+        time_zone=settings.time_zone,
+        digest_times=settings.digest_times,
+        items_per_digest=settings.items_per_digest,
+    )
+    services = Services(config, chats, digests, index, defaults, clock)
+    ticker = PollTicker(poller) if poller is not None else None
+    app.bot_data["services"] = services
+    app.bot_data["runtime"] = Runtime(store, index, ledger, delivery, digests, ticker, settings)
+    add_handlers(app)
+    if app.job_queue is not None:
+        if ticker is not None:
+            register_poll_job(app.job_queue, ticker, tick_s=settings.digest_tick_s)
+        app.job_queue.run_repeating(
+            _digest_tick,
+            interval=settings.digest_tick_s,
+            first=0.0,
+            name=DIGEST_JOB,
+            data=digests,
+            job_kwargs=dict(JOB_KWARGS),
+        )
+    return app
+
+
+def add_handlers(app: BotApp) -> None:
+    """Every command, the buttons, group migrations, unknown commands, the error handler."""
+    for name, handler in (
+        ("start", commands.start),
+        ("stop", commands.stop),
+        ("digest", commands.digest),
+        ("search", commands.search),
+        ("settings", commands.settings),
+        ("feeds", commands.feeds),
+        ("alert", commands.alert),
+        ("alerts", commands.alerts),
+        ("timezone", commands.timezone),
+        ("help", commands.help_command),
+    ):
+        app.add_handler(CommandHandler(name, handler))
+    app.add_handler(CallbackQueryHandler(callbacks.button))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, commands.chat_migrated))
+    app.add_handler(MessageHandler(filters.COMMAND, commands.unknown))
+    app.add_error_handler(commands.on_error)
+
+
+def menu() -> list[BotCommand]:
+    """The command menu setMyCommands registers (the same list as /help)."""
+    return [BotCommand(name, f"{what} ({args})" if args else what) for name, args, what in COMMANDS]
+
+
+def runtime(app: BotApp) -> Runtime:
+    found = app.bot_data.get("runtime")
+    if not isinstance(found, Runtime):
+        raise RuntimeError("the app was not built by build_app")
+    return found
+
+
+async def _digest_tick(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """The JobQueue callback: send due digests and new alerts."""
+    job = context.job
+    if job is not None and isinstance(job.data, Digests):
+        await job.data.tick()
+
+
+async def serve(app: BotApp, *, stop: asyncio.Event | None = None) -> None:
+    """Run the bot until ``stop`` is set (by default: on SIGTERM or SIGINT), then shut down
+    in order. Raises telegram.error.InvalidToken when the server refuses the token."""
+    rt = runtime(app)
+    stop = stop or _stop_on_signals()
+    async with app:  # initialize: getMe checks the token
+        await app.bot.set_my_commands(menu())
+        due = rt.digests.start(rt.digests.clock())
+        sender = asyncio.create_task(rt.delivery.run(), name="delivery")
+        await app.start()
+        await _start_updates(app, rt.settings)
+        log.info(
+            "bot running %s",
+            fields(
+                bot=app.bot.username,
+                mode=rt.settings.mode,
+                chats=len(rt.digests.chats.all()),
+                digests_due=due,
+                pending=len(rt.ledger.pending()),
+            ),
+        )
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({stopped, sender}, return_when=asyncio.FIRST_COMPLETED)
+        log.info("bot stopping %s", fields(sender_failed=sender.done()))
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        await app.stop()  # the job queue too: no new ticks
+        await _drain_polls(rt)
+        if not sender.done():
+            await rt.delivery.drain(rt.settings.drain_timeout_s)
+        try:
+            await sender
+        finally:
+            stopped.cancel()
+            rt.ledger.sync()
+            rt.store.flush()
+    log.info("bot stopped %s", fields(pending=len(rt.ledger.pending())))
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def _start_updates(app: BotApp, settings: BotSettings) -> None:
+    updater = app.updater
+    assert updater is not None
+    if settings.mode == "webhook":
+        path = urlsplit(settings.webhook_url).path.lstrip("/")
+        await updater.start_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=path,
+            webhook_url=settings.webhook_url,
+            secret_token=os.environ.get("NEWSBOT_WEBHOOK_SECRET") or None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+        return
+    await updater.start_polling(
+        poll_interval=0.0,
+        timeout=10,
+        allowed_updates=Update.ALL_TYPES,
+        error_callback=_polling_error,
+    )
+
+
+def _polling_error(error: Exception) -> None:
+    log.warning("getting updates failed %s", fields(error=type(error).__name__))
+
+
+async def _drain_polls(rt: Runtime) -> None:
+    """Let running poll cycles commit within their share of the drain time, then stop them
+    (what they fetched is fetched again next start)."""
+    if rt.ticker is None or not rt.ticker.cycles:
+        return
+    budget_s = rt.settings.drain_timeout_s * POLL_DRAIN_SHARE
+    try:
+        await asyncio.wait_for(rt.ticker.drain(), budget_s)
+    except TimeoutError:
+        log.warning("poll cycles stopped before they ended %s", fields(budget_s=budget_s))
+        for task in list(rt.ticker.cycles):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*rt.ticker.cycles, return_exceptions=True)

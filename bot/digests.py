@@ -1,0 +1,289 @@
+"""The digest job: which chats are due, what each gets, handed to delivery; keyword alerts.
+
+One job ticks every ``[bot] tick_s``: it pops the chats whose digest is due from a DueQueue
+(bot.schedule; not one scheduler job per chat), reads the archive once for all of them and
+submits each chat's digest through Delivery, so it is in the ledger before it is sent. The
+same tick matches articles stored since the last tick against every chat's alerts.
+
+What a chat gets: articles fetched since its last digest (its first: ``first_digest_hours``
+before it subscribed) from the feeds it reads, minus every article already delivered or
+planned to it (the ledger's ``delivered_ids``: an alert's article is not repeated in the
+digest, a digest planned twice never repeats an item).
+
+``digest_messages`` and ``alert_messages`` are the pure core; ``Digests`` is the shell.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.chats import Alert, Chats
+from bot.config import BotSettings
+from bot.digest import compose_digest
+from bot.errors import QueryError
+from bot.ledger import Ledger, Outgoing
+from bot.logfields import fields
+from bot.models import StoredArticle
+from bot.prefs import ChatPrefs, EmptyDigest
+from bot.query import Query, parse_query
+from bot.render import digest_blocks, render_alert, render_nothing_new
+from bot.schedule import DueQueue, build_queue, due_chats, next_due
+from bot.search import ArticleMatcher
+from bot.settings_ui import reads
+from bot.store import Store
+from bot.telegram_html import pack_messages
+
+log = logging.getLogger("newsbot.digests")
+
+ALERTS_MARK = "alerts_checked"
+ALERT_OVERLAP = timedelta(minutes=15)
+"""Articles are matched against alerts again this far back: a poll cycle stamps ``fetched``
+before it commits, so an article may land in the store after a tick has passed its time."""
+
+
+class Sender(Protocol):
+    """What the digest job needs of Delivery."""
+
+    async def submit(self, messages: Sequence[Outgoing]) -> list[Outgoing]: ...
+
+
+# -- the pure core ------------------------------------------------------------------------
+
+
+def digest_since(
+    prefs: ChatPrefs, last_digest_at: datetime | None, first_digest_hours: int
+) -> datetime:
+    """Articles fetched after this instant are news to the chat."""
+    if last_digest_at is not None:
+        return last_digest_at
+    return prefs.created - timedelta(hours=first_digest_hours)
+
+
+def unseen_articles(
+    articles: Iterable[StoredArticle],
+    prefs: ChatPrefs,
+    *,
+    since: datetime,
+    delivered: set[str],
+) -> list[StoredArticle]:
+    """The chat's news: fetched after ``since``, from its feeds, not yet delivered to it."""
+    return [
+        a
+        for a in articles
+        if a.fetched > since and a.id not in delivered and reads(prefs, a.feed, a.topic)
+    ]
+
+
+def digest_messages(
+    prefs: ChatPrefs,
+    articles: Sequence[StoredArticle],
+    *,
+    batch: str,
+    since: datetime | None,
+    now: datetime,
+) -> list[Outgoing]:
+    """The chat's digest as messages to plan, each naming the articles its items deliver.
+
+    Nothing new: a one-line notice when the chat wants one, else no message.
+    """
+    chat_id = prefs.chat_id
+    if not articles:
+        if prefs.empty_digest is EmptyDigest.SILENT:
+            return []
+        text = render_nothing_new(since=since, tz=prefs.zone, now=now)
+        return [Outgoing(f"digest:{chat_id}:{batch}:0", chat_id, text, (), "digest")]
+    digest = compose_digest(articles, max_items=prefs.items_per_digest)
+    blocks = digest_blocks(
+        digest, tz=prefs.zone, now=now, lead_sentences=prefs.lead_sentences, since=since
+    )
+    texts = pack_messages(blocks)
+    # Blocks are packed whole, in order: find which message holds each item's block.
+    item_blocks = blocks[1 : 1 + len(digest.items)]
+    ids: list[list[str]] = [[] for _ in texts]
+    message, position = 0, 0
+    for item, block in zip(digest.items, item_blocks, strict=True):
+        while message < len(texts) and texts[message].find(block, position) < 0:
+            message, position = message + 1, 0
+        if message == len(texts):  # cannot happen with pack_messages; keep ids anyway
+            message = len(texts) - 1
+        else:
+            position = texts[message].find(block, position) + len(block)
+        ids[message].extend(item.article_ids)
+    # Stories that did not fit count as delivered with the last message: the digest says
+    # how many more there were, and the next digest starts after this one.
+    for item in digest.left_out:
+        ids[-1].extend(item.article_ids)
+    return [
+        Outgoing(f"digest:{chat_id}:{batch}:{i}", chat_id, text, tuple(ids[i]), "digest")
+        for i, text in enumerate(texts)
+    ]
+
+
+def alert_messages(
+    article: StoredArticle,
+    alerts_by_chat: Mapping[int, Sequence[tuple[Alert, Query]]],
+    prefs_by_chat: Mapping[int, ChatPrefs],
+    *,
+    now: datetime,
+) -> list[Outgoing]:
+    """One alert message per chat with an alert the article matches (its first such alert)."""
+    messages: list[Outgoing] = []
+    with ArticleMatcher(article) as matcher:
+        for chat_id, alerts in alerts_by_chat.items():
+            prefs = prefs_by_chat.get(chat_id)
+            if prefs is None or not prefs.active:
+                continue
+            hit = next((alert for alert, query in alerts if matcher.matches(query)), None)
+            if hit is None:
+                continue
+            text = render_alert(
+                article,
+                words=hit.words,
+                tz=prefs.zone,
+                now=now,
+                lead_sentences=prefs.lead_sentences,
+            )
+            key = f"alert:{chat_id}:{article.id}:0"
+            messages.append(Outgoing(key, chat_id, text, (article.id,), "alert"))
+    return messages
+
+
+# -- the shell ----------------------------------------------------------------------------
+
+
+@dataclass
+class Digests:
+    """The digest and alert job of one running bot (one event loop)."""
+
+    chats: Chats
+    store: Store
+    ledger: Ledger
+    sender: Sender
+    settings: BotSettings
+    clock: Callable[[], datetime]
+
+    def __post_init__(self) -> None:
+        self.queue = DueQueue()
+        self._alerts_seen: dict[str, datetime] = {}
+
+    def start(self, now: datetime) -> int:
+        """Queue every active chat at its first due time; a digest missed while the bot was
+        down is due now, once. Returns how many chats are due right away."""
+        chats = [
+            (prefs, self.ledger.last_digest_at(prefs.chat_id))
+            for prefs in self.chats.all().values()
+            if prefs.active
+        ]
+        self.queue = build_queue(chats, now)
+        if self.chats.mark(ALERTS_MARK) is None:
+            self.chats.set_mark(ALERTS_MARK, now)
+        return sum(
+            1
+            for chat_id in self.chats.all()
+            if (at := self.queue.due_at(chat_id)) is not None and at <= now
+        )
+
+    def reschedule(self, prefs: ChatPrefs, now: datetime) -> None:
+        """The chat changed its schedule, subscribed or stopped: its next digest moves."""
+        self.queue.put(prefs.chat_id, next_due(prefs, now))
+
+    def forget(self, chat_id: int) -> None:
+        self.queue.discard(chat_id)
+
+    async def tick(self) -> int:
+        """Send the digests that are due and the alerts new articles match; returns how many
+        messages were planned."""
+        now = self.clock()
+        planned = 0
+        due = due_chats(self.queue, self.chats.all(), now)
+        if due:
+            articles = self._recent_articles([d.chat_id for d in due])
+            for item in due:
+                planned += await self.send_digest(item.chat_id, now, articles=articles)
+        planned += await self.check_alerts(now)
+        return planned
+
+    async def send_digest(
+        self,
+        chat_id: int,
+        now: datetime,
+        *,
+        articles: Sequence[StoredArticle] | None = None,
+        on_demand: bool = False,
+    ) -> int:
+        """Plan and queue the chat's digest now; returns the messages planned."""
+        prefs = self.chats.get(chat_id)
+        if prefs is None:
+            return 0
+        last = self.ledger.last_digest_at(chat_id)
+        since = digest_since(prefs, last, self.settings.first_digest_hours)
+        if articles is None:
+            articles = self._recent_articles([chat_id])
+        news = unseen_articles(
+            articles, prefs, since=since, delivered=self.ledger.delivered_ids(chat_id)
+        )
+        if on_demand and prefs.empty_digest is EmptyDigest.SILENT:
+            prefs = replace(prefs, empty_digest=EmptyDigest.NOTICE)  # asked for: always answer
+        batch = f"{now.timestamp():.0f}{'d' if on_demand else ''}"
+        messages = digest_messages(prefs, news, batch=batch, since=last, now=now)
+        if not messages:
+            self.ledger.record_digest(chat_id, now=now)
+            log.info("digest empty %s", fields(chat=chat_id, silent=True))
+            return 0
+        planned = await self.sender.submit(messages)
+        log.info(
+            "digest planned %s",
+            fields(chat=chat_id, articles=len(news), messages=len(planned), on_demand=on_demand),
+        )
+        return len(planned)
+
+    async def check_alerts(self, now: datetime) -> int:
+        """Match articles stored since the last check against every chat's alerts."""
+        mark = self.chats.mark(ALERTS_MARK) or now
+        alerts = self._parsed_alerts()
+        start = mark - ALERT_OVERLAP
+        self._alerts_seen = {k: v for k, v in self._alerts_seen.items() if v > start}
+        fresh = [
+            a
+            for a in self.store.iter_articles(since=start)
+            if a.fetched > start and a.id not in self._alerts_seen
+        ]
+        messages: list[Outgoing] = []
+        if alerts:
+            prefs = self.chats.all()
+            for article in fresh:
+                messages += alert_messages(article, alerts, prefs, now=now)
+        for article in fresh:
+            self._alerts_seen[article.id] = article.fetched
+        planned = await self.sender.submit(messages) if messages else []
+        if fresh:
+            log.info("alerts checked %s", fields(articles=len(fresh), alerts_planned=len(planned)))
+        self.chats.set_mark(ALERTS_MARK, max(now, mark))
+        return len(planned)
+
+    def _recent_articles(self, chat_ids: Iterable[int]) -> list[StoredArticle]:
+        """Every stored article some of these chats may be owed (one pass over the archive)."""
+        starts = []
+        for chat_id in chat_ids:
+            prefs = self.chats.get(chat_id)
+            if prefs is not None:
+                last = self.ledger.last_digest_at(chat_id)
+                starts.append(digest_since(prefs, last, self.settings.first_digest_hours))
+        if not starts:
+            return []
+        earliest = min(starts)
+        return [a for a in self.store.iter_articles(since=earliest) if a.fetched > earliest]
+
+    def _parsed_alerts(self) -> dict[int, list[tuple[Alert, Query]]]:
+        parsed: dict[int, list[tuple[Alert, Query]]] = {}
+        for chat_id, alerts in self.chats.all_alerts().items():
+            for alert in alerts:
+                try:
+                    parsed.setdefault(chat_id, []).append((alert, parse_query(alert.words)))
+                except QueryError:  # saved under older rules; it can only be removed now
+                    continue
+        return parsed
