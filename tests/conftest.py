@@ -6,10 +6,18 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSBOT_SHARED", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus"
+
+# Properties are about correctness, never speed: no per-example deadline (a loaded CI machine
+# would make them flaky), and slow data generation is not a failure.
+settings.register_profile(
+    "newsbot", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=100
+)
+settings.load_profile("newsbot")
 
 
 @pytest.fixture(scope="session")
