@@ -76,7 +76,7 @@ def sentence_end(text: str, start: int) -> int:
     for match in _SENTENCE_END.finditer(text, start):
         words = text[start : match.start() + 1].split()
         last = words[-1].lower().rstrip(".") if words else ""
-        if text[match.start()] == "." and (last in _ABBREVIATIONS or re.fullmatch(r"\w", last)):
+        if text[match.start()] == "." and (last in _ABBREVIATIONS or re.fullmatch(r"(?:\w\.)*\w", last)):
             continue
         return match.start() + 1 + len(match.group(0)) - len(match.group(0).lstrip(".!?"))
     return len(text)
@@ -240,7 +240,8 @@ def _subject_before(tokens: list[tuple[str, int]], verb: str) -> Attribution | N
         if last and _is_name_only(last):
             # 'her senior policy adviser, Jake Sullivan, said'
             return Attribution(" ".join(w for w, _ in last), last[0][1], verb)
-        return _subject_before(inner[: len(inner) - len(last) - 1], verb)
+        # 'Michael Mulgrew, president of the union, which represents teachers, said'
+        return _leading_subject(inner, verb)
     last_word, last_pos = tokens[-1]
     if last_word.lower() in PRONOUNS:
         return Attribution(last_word, last_pos, verb)
