@@ -76,7 +76,8 @@ def sentence_end(text: str, start: int) -> int:
     for match in _SENTENCE_END.finditer(text, start):
         words = text[start : match.start() + 1].split()
         last = words[-1].lower().rstrip(".") if words else ""
-        if text[match.start()] == "." and (last in _ABBREVIATIONS or re.fullmatch(r"(?:\w\.)*\w", last)):
+        is_initials = re.fullmatch(r"(?:\w\.)*\w", last) is not None
+        if text[match.start()] == "." and (last in _ABBREVIATIONS or is_initials):
             continue
         return match.start() + 1 + len(match.group(0)) - len(match.group(0).lstrip(".!?"))
     return len(text)
