@@ -22,6 +22,9 @@ from bot.ledger import Ledger, Outgoing
 from bot.telegram_html import to_plain_text
 from tests.botapi import TOKEN, BotApiServer
 
+# PTB's own RetryAfter reads its deprecated int ``retry_after`` while building the error.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
 NOW = datetime(2026, 1, 5, 8, tzinfo=UTC)
 FAST = DeliverySettings(
     messages_per_s=1000, group_messages_per_min=60_000, first_retry_backoff_s=0.01,
