@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import os
 import signal
@@ -41,6 +42,7 @@ from bot.commands import COMMANDS, Services
 from bot.config import BotSettings, Config
 from bot.delivery import Delivery, DeliverySettings, build_rate_limiter
 from bot.digests import Digests
+from bot.errors import ConfigError
 from bot.jobs import JOB_KWARGS, PollTicker, register_poll_job
 from bot.ledger import Ledger
 from bot.logfields import fields
@@ -252,6 +254,11 @@ async def _start_updates(app: BotApp, settings: BotSettings) -> None:
     assert updater is not None
     if settings.mode == "webhook":
         path = urlsplit(settings.webhook_url).path.lstrip("/")
+        if importlib.util.find_spec("tornado") is None:  # PTB's webhook server
+            raise ConfigError(
+                '[bot] mode = "webhook" needs python-telegram-bot[webhooks] installed; '
+                'install it or use mode = "polling"'
+            )
         await updater.start_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,

@@ -12,7 +12,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import (
@@ -23,6 +23,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
+from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from bot.buttons import RemoveAlert, encode_button, search_more
@@ -50,6 +51,7 @@ from bot.timezones import describe_timezone, parse_timezone
 log = logging.getLogger("newsbot.commands")
 
 MAX_SEARCH_REFS = 2000
+MAX_REPLY_WAIT_S = 30.0
 
 # name, arguments, what it does: the one list behind /help, the menu and the README.
 COMMANDS: tuple[tuple[str, str, str], ...] = (
@@ -140,13 +142,26 @@ async def reply(
     message = update.effective_message
     if message is None:
         return None
-    return await message.reply_text(
-        text,
-        parse_mode=ParseMode.HTML if html else None,
-        link_preview_options=LinkPreviewOptions(is_disabled=True),
-        reply_markup=keyboard(rows),
-        do_quote=False,
-    )
+    for attempt in range(2):
+        try:
+            return await message.reply_text(
+                text,
+                parse_mode=ParseMode.HTML if html else None,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=keyboard(rows),
+                do_quote=False,
+            )
+        except RetryAfter as exc:  # flood control: wait as told, once, then give up
+            wait_s = _seconds(exc.retry_after)
+            if attempt or wait_s > MAX_REPLY_WAIT_S:
+                raise
+            log.warning("reply rate limited %s", fields(chat=message.chat_id, wait_s=wait_s))
+            await asyncio.sleep(wait_s)
+    return None
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def reply_screen(update: Update, screen: Screen) -> None:

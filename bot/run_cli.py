@@ -72,6 +72,8 @@ def configure_logging(token: str) -> None:
     root.setLevel(logging.INFO)
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Delivery waits out every 429 and logs it; the limiter's own traceback would only alarm.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
