@@ -148,10 +148,19 @@ def _run(label: str, messages: Sequence[Outgoing], settings: DeliverySettings | 
             asyncio.run(send_digest(server.base_url, server.token, Path(tmp), messages, settings))
         elapsed_s = time.perf_counter() - started
         result = tally(server, messages)
+        ledger_note = ""
+        if settings is not None:
+            opened = time.perf_counter()
+            Ledger.open(Path(tmp)).close()
+            size_kib = sum(f.stat().st_size for f in (Path(tmp) / "ledger").iterdir()) / 1024
+            ledger_note = (
+                f" ledger_reopen={time.perf_counter() - opened:.2f} s ledger={size_kib:.0f} KiB"
+            )
     print(
         f"{label:<9} messages={len(messages)} delivered={result.delivered} lost={result.lost} "
         f"duplicated={result.duplicated} rate={result.rate_msg_s:.1f} msg/s "
-        f"wall={elapsed_s:.1f} s"
+        f"wall={elapsed_s:.1f} s{ledger_note}",
+        flush=True,
     )
     return result
 
@@ -173,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_limited:
         limited = _run("limited", messages, replace(base, messages_per_s=args.rate))
         ratio = limited.rate_msg_s / args.rate
-        print(f"limited   achieved/configured = {ratio:.3f} (wanted >= 0.95)")
+        print(f"limited   achieved/configured = {ratio:.3f} (wanted >= 0.95)", flush=True)
         ok = ok and ratio >= 0.95 and limited.lost == 0 and limited.duplicated == 0
     unlimited = replace(
         base, messages_per_s=args.ceiling_rate, group_messages_per_min=args.ceiling_rate * 60

@@ -151,10 +151,13 @@ class Delivery:
             for n in range(max(1, self.settings.concurrency))
         ]
         log.info("delivery started workers=%d pending=%d", len(self._workers), self.queued_count)
-        results = await asyncio.gather(*self._workers, return_exceptions=True)
-        for result in results:
-            if isinstance(result, Exception):
-                raise result
+        done, _ = await asyncio.wait(self._workers, return_when=asyncio.FIRST_EXCEPTION)
+        failed = [t for t in done if not t.cancelled() and t.exception() is not None]
+        if failed:  # the ledger cannot be written, or a bug: stop loudly, nothing is lost
+            for task in self._workers:
+                task.cancel()
+            await asyncio.gather(*self._workers, return_exceptions=True)
+            raise cast(BaseException, failed[0].exception())
 
     async def drain(self, timeout_s: float | None = None) -> None:
         """Stop taking work; finish queued sends within most of ``timeout_s``, then park the
@@ -163,6 +166,8 @@ class Delivery:
         self._closing = True
         deadline = time.monotonic() + budget_s
         try:
+            if not self._workers:  # never started: everything queued stays pending
+                raise TimeoutError
             await asyncio.wait_for(self._idle_now(), budget_s * _PARK_SHARE)
         except TimeoutError:
             parked = self.queued_count
