@@ -86,8 +86,8 @@ class CycleSettings:
 
     read: ReadSettings = field(default_factory=ReadSettings)
     decide: DecideSettings = field(default_factory=DecideSettings)
-    commit_every_articles: int = 200
-    commit_every_s: float = 10.0
+    commit_every_articles: int = 100
+    commit_every_s: float = 5.0
     pages_in_memory: int = 32
 
 
