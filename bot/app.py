@@ -37,8 +37,9 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import callbacks, commands
+from bot import services as chat_services
 from bot.chats import Chats
-from bot.commands import COMMANDS, Services
+from bot.commands import COMMANDS
 from bot.config import BotSettings, Config
 from bot.delivery import Delivery, DeliverySettings, build_rate_limiter
 from bot.digests import Digests
@@ -49,6 +50,7 @@ from bot.logfields import fields
 from bot.poll import Poller
 from bot.prefs import defaults_from_settings
 from bot.search import SearchIndex
+from bot.services import Services
 from bot.store import Store
 
 log = logging.getLogger("newsbot.app")
@@ -128,11 +130,11 @@ def build_app(
 
     async def on_blocked(chat_id: int) -> None:
         assert services is not None
-        await commands.deactivate(services, chat_id)
+        await chat_services.deactivate(services, chat_id)
 
     async def on_migrated(old_chat_id: int, new_chat_id: int) -> None:
         assert services is not None
-        await commands.move_chat(services, old_chat_id, new_chat_id, ledger=False)
+        await chat_services.move_chat(services, old_chat_id, new_chat_id, ledger=False)
 
     delivery = Delivery(
         app.bot, ledger, on_blocked=on_blocked, on_migrated=on_migrated, settings=send, clock=clock

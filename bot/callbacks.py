@@ -28,18 +28,12 @@ from bot.buttons import (
     ToggleFeed,
     parse_button,
 )
-from bot.commands import (
-    NOT_SUBSCRIBED,
-    Services,
-    alerts_screen,
-    keyboard,
-    save_prefs,
-    search_page,
-    services,
-)
+from bot.commands import NOT_SUBSCRIBED, alerts_screen, search_page
 from bot.errors import PrefsError
 from bot.logfields import fields
 from bot.prefs import ChatPrefs, parse_schedule
+from bot.replies import keyboard
+from bot.services import Services, save_prefs, services
 from bot.settings_ui import Row, Screen, describe_prefs, find_name, screen, toggle
 
 log = logging.getLogger("newsbot.callbacks")

@@ -1,41 +1,27 @@
 """The bot's commands: small async handlers, each answering bad input in place.
 
-Handlers find the running bot's parts in ``context.bot_data["services"]`` (a ``Services``,
-put there by bot.app.build_app). Replies to commands go straight to the chat; digests and
-alerts go through Delivery (bot.digests). Buttons are handled in bot.callbacks.
+Handlers find the running bot's parts with ``services(context)`` (bot.services). Replies to
+commands go straight to the chat; digests and alerts go through Delivery (bot.digests).
+Buttons are handled in bot.callbacks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    Message,
-    Update,
-)
-from telegram.constants import ParseMode
-from telegram.error import RetryAfter
+from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.buttons import RemoveAlert, encode_button, search_more
 from bot.chats import Chats
-from bot.config import Config
-from bot.digests import Digests
 from bot.errors import InputError, PrefsError, QueryError
 from bot.logfields import fields
 from bot.prefs import (
     ChatPrefs,
     EmptyDigest,
-    PrefsDefaults,
     describe_schedule,
     new_chat_prefs,
     parse_items,
@@ -43,15 +29,14 @@ from bot.prefs import (
     parse_schedule,
 )
 from bot.render import render_search_results
-from bot.search import SearchIndex
-from bot.settings_ui import Row, Screen, describe_prefs, feeds_screen, main_screen
+from bot.replies import reply, reply_screen
+from bot.services import Services, move_chat, save_prefs, services
+from bot.settings_ui import Row, describe_prefs, feeds_screen, main_screen
 from bot.telegram_html import escape_text
 from bot.timezones import describe_timezone, parse_timezone
 
 log = logging.getLogger("newsbot.commands")
 
-MAX_SEARCH_REFS = 2000
-MAX_REPLY_WAIT_S = 30.0
 
 # name, arguments, what it does: the one list behind /help, the menu and the README.
 COMMANDS: tuple[tuple[str, str, str], ...] = (
@@ -75,97 +60,12 @@ SETTINGS_USAGE = (
 NOT_SUBSCRIBED = "This chat is not subscribed yet: send /start first."
 
 
-class SearchRefs:
-    """Queries too long for a button's data, by a short reference (newest kept)."""
-
-    def __init__(self, limit: int = MAX_SEARCH_REFS) -> None:
-        self._limit = limit
-        self._queries: OrderedDict[str, str] = OrderedDict()
-        self._next = 0
-
-    def add(self, query: str) -> str:
-        self._next += 1
-        ref = f"{self._next:x}"
-        self._queries[ref] = query
-        while len(self._queries) > self._limit:
-            self._queries.popitem(last=False)
-        return ref
-
-    def get(self, ref: str) -> str | None:
-        return self._queries.get(ref)
-
-
-@dataclass
-class Services:
-    """What the handlers use: the running bot's parts."""
-
-    config: Config
-    chats: Chats
-    digests: Digests
-    index: SearchIndex
-    defaults: PrefsDefaults
-    clock: Callable[[], datetime]
-    searches: SearchRefs = field(default_factory=SearchRefs)
-
-
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    found = context.application.bot_data.get("services")
-    if not isinstance(found, Services):
-        raise RuntimeError("the bot was built without its services (use bot.app.build_app)")
-    return found
-
-
 def help_text() -> str:
     """/help: every command with what it does (plain text)."""
     lines = ["I send news digests at the times you choose, and search the news.", ""]
     for name, args, what in COMMANDS:
         lines.append(f"/{name}{' ' + args if args else ''} — {what}")
     return "\n".join(lines)
-
-
-def keyboard(rows: Sequence[Row]) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
-
-
-async def reply(
-    update: Update,
-    text: str,
-    *,
-    html: bool = True,
-    rows: Sequence[Row] = (),
-) -> Message | None:
-    """Answer in the chat the update came from (HTML unless ``html`` is False)."""
-    message = update.effective_message
-    if message is None:
-        return None
-    for attempt in range(2):
-        try:
-            return await message.reply_text(
-                text,
-                parse_mode=ParseMode.HTML if html else None,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                reply_markup=keyboard(rows),
-                do_quote=False,
-            )
-        except RetryAfter as exc:  # flood control: wait as told, once, then give up
-            wait_s = _seconds(exc.retry_after)
-            if attempt or wait_s > MAX_REPLY_WAIT_S:
-                raise
-            log.warning("reply rate limited %s", fields(chat=message.chat_id, wait_s=wait_s))
-            await asyncio.sleep(wait_s)
-    return None
-
-
-def _seconds(value: float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-async def reply_screen(update: Update, screen: Screen) -> None:
-    await reply(update, screen.text, rows=screen.rows)
 
 
 def _chat_id(update: Update) -> int | None:
@@ -343,13 +243,6 @@ def change_setting(prefs: ChatPrefs, what: str, value: str, now: datetime) -> Ch
     return None
 
 
-def save_prefs(s: Services, prefs: ChatPrefs) -> None:
-    """Store changed preferences and move the chat's next digest accordingly."""
-    s.chats.put(prefs)
-    if prefs.active:
-        s.digests.reschedule(prefs, s.clock())
-
-
 async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Set the chat's time zone from an IANA name, a city or an offset."""
     prefs = _subscribed(update, context)
@@ -458,28 +351,6 @@ async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if message is None or message.migrate_to_chat_id is None:
         return
     await move_chat(services(context), message.chat_id, message.migrate_to_chat_id)
-
-
-async def move_chat(
-    s: Services, old_chat_id: int, new_chat_id: int, *, ledger: bool = True
-) -> None:
-    """Move a chat's preferences, alerts, schedule (and ledger record) to its new id."""
-    moved = s.chats.move(old_chat_id, new_chat_id, s.clock())
-    if moved is None:
-        return
-    if ledger:
-        s.digests.ledger.move_chat(old_chat_id, new_chat_id, now=s.clock())
-    s.digests.forget(old_chat_id)
-    if moved.active:
-        s.digests.reschedule(moved, s.clock())
-    log.info("chat moved %s", fields(old=old_chat_id, new=new_chat_id))
-
-
-async def deactivate(s: Services, chat_id: int) -> None:
-    """The chat blocked the bot, kicked it or is gone: stop serving it."""
-    if s.chats.deactivate(chat_id, s.clock()) is not None:
-        log.info("chat deactivated %s", fields(chat=chat_id, why="forbidden"))
-    s.digests.forget(chat_id)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

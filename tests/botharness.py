@@ -17,11 +17,11 @@ from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import BotApp, Runtime, build_app, runtime
-from bot.commands import Services, services
 from bot.config import BotSettings, Config, FeedConfig, Settings
 from bot.ledger import Ledger
 from bot.models import Quote, StoredArticle
 from bot.search import SearchIndex
+from bot.services import Services, services
 from bot.store import SeenMark, Store
 
 TOKEN = "123456:TestTokenForUnitTestsOnly"
