@@ -16,7 +16,10 @@ fresh article gets at most twice the score of an old one, so an old article that
 better (its title is about the words) still wins. Ties go to the newer article.
 
 Row ids encode the publication minute (``minute << 20 | sequence``), so recency is computed
-from the full-text index alone, without reading any article row.
+from the full-text index alone, without reading any article row. Tables and SQL: bot.fts.
+
+Keyword alerts use ``ArticleMatcher``: the same SQL over an in-memory index of one article,
+so an alert fires exactly when a search would find the article.
 """
 
 from __future__ import annotations
@@ -233,8 +236,10 @@ class SearchIndex:
                     (*params, limit, offset),
                 ).fetchall()
                 hits = self._hits(ranked, fts, snippet_chars)
-            except sqlite3.OperationalError as exc:  # a query the engine refuses after all
-                raise QueryError("That search could not be run; try plainer words.") from exc
+            except sqlite3.OperationalError as exc:
+                if "fts5" in str(exc):  # a query the engine refuses after all
+                    raise QueryError("That search could not be run; try plainer words.") from exc
+                raise StoreError(f"the search index cannot be read: {exc}") from exc
         return SearchPage(hits=hits, total=int(total), offset=offset, limit=limit)
 
     def matching_ids(self, query: str | Query) -> set[str]:

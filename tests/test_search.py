@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -357,6 +358,42 @@ def test_other_scripts_are_searchable(index: SearchIndex, word: str, text: str) 
     """Words in any script match as whole words (and a stemmer never mangles them)."""
     index.index_articles([article("target", "News", text)])
     assert ids(index, word) == ["target"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Café Zürich naïve São-Paulo don't U.S. covid-19 AT&T",
+        "پاکِستان کے وزیرِ دفاع نے کہا",
+        "हिन्दी भाषा में समाचार",
+        "Ελλάδα ΕΚΛΟΓΈΣ Москва 東京都の知事 서울",
+        # (characters newer than the engine's Unicode tables, such as most emoji, are words
+        # to it but symbols to the parser: a term made only of them is ignored)
+        "symbols © ™ — “quotes” ½ ² and ☺",
+    ],
+)
+def test_query_words_are_the_engines_words(text: str) -> None:
+    """The parser splits and lower-cases words as the index's tokenizer does."""
+    import sqlite3
+
+    from bot.fts import SCHEMA
+
+    db = sqlite3.connect(":memory:")
+    for statement in SCHEMA:
+        db.execute(statement)
+    db.execute("CREATE VIRTUAL TABLE words USING fts5vocab(fts_exact, 'instance')")
+    db.execute(
+        "INSERT INTO articles (id, published, feed, link, title, lead, text) "
+        "VALUES ('a', '', '', '', '', '', ?)",
+        (text,),
+    )
+    engine = [row[0] for row in db.execute("SELECT term FROM words ORDER BY offset")]
+    ours = tokenize(text)
+    assert len(ours) == len(engine)
+    for word, term in zip(ours, engine, strict=True):
+        if term.isascii():  # the engine also drops Latin accents
+            folded = unicodedata.normalize("NFD", word)
+            assert "".join(c for c in folded if not unicodedata.combining(c)) == term
 
 
 # -- paging ----------------------------------------------------------------------------------
