@@ -1,16 +1,25 @@
 """Search benchmark: newsbot's search against FTS5's own query and against a linear scan.
 
 Builds an index of N articles made of real news sentences (PolNeAR and CNN/DailyMail text from
-the shared corpus, drawn with a fixed seed), then times the same word queries three ways:
+the shared corpus, drawn with a fixed seed; 6 to 30 sentences each, a year of dates), then
+times the same queries (1 to 3 content words of one real sentence) several ways, taking turns
+on each query so that a busy machine slows them alike:
 
 - ours: ``SearchIndex.search`` — parse, BM25 with column weights × recency, total count,
   metadata and a highlighted snippet for each of the 10 hits on the page;
-- raw: FTS5's own ranked query for the same words on the same table
-  (``SELECT rowid, title … WHERE fts MATCH 'w1 w2' ORDER BY rank LIMIT 10``);
-- scan: a Python pass over every stored document (lower-cased texts already in memory — the
-  kindest possible scan) keeping those that contain every word.
+- raw_fts5: FTS5's own ranked query for the same words on the same table
+  (``SELECT rowid, title … WHERE fts MATCH 'w1 w2' ORDER BY rank LIMIT 10``), and
+  raw_fts5_snippet: the same with FTS5's own ``snippet()``;
+- scan: a Python pass over every document (title + text, lower-cased in advance and held in
+  memory: the kindest possible scan) keeping those that contain every word as a substring;
+  scan_words: the same, but whole words (a regular expression after the substring test).
 
-Run: ``python -m bench.search`` (100 000 articles) or ``python -m bench.search --articles 2000``.
+Times are reported both as wall-clock and as CPU time of the querying thread (steady when
+other processes share the machine), p50 and p95 in ms, and as ratios measured in this run.
+Also: build time (``rebuild``), index size on disk, upsert cost, peak RSS (ru_maxrss).
+
+Run: ``python -m bench.search`` (100 000 articles) or ``python -m bench.search --articles 2000``
+(CI smoke size); ``--keep DIR`` keeps the built index for another run.
 """
 
 from __future__ import annotations
