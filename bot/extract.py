@@ -3,34 +3,67 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from copy import deepcopy
+from typing import Any
 
 import trafilatura
 from trafilatura.settings import Document
 
+from bot.clean import clean_inline, clean_paragraphs, clean_title, published_from_lines
+from bot.dates import parse_iso_date
 from bot.errors import InputError
 from bot.models import Article
 
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+MAX_PAGE_BYTES = 8_000_000
+
+# Elements that hold no article text on a news page, whatever the site.
+_DROP_TAGS = ("figcaption", "aside")
+# class/id words naming page furniture: captions, credits, related links, share bars, promos.
+_FURNITURE_NAME = re.compile(
+    r"(?:^|[\s_-])(?:caption|credits?|related|share|sharing|social|newsletter|promo|subscribe|"
+    r"subscription|signup|recirc|recommended|trending|most-?popular|outbrain|taboola)(?:$|[\s_-])",
+    re.I,
+)
+# A furniture-named element holding this share of the page's text or more is a wrapper.
+_MAX_FURNITURE_SHARE = 0.3
+_PROSE_WORDS = 30
 
 
 def extract_html(html: str | bytes, url: str | None = None) -> Article:
     """Extract an article's title, date, author and cleaned body from a page."""
+    if len(html) > MAX_PAGE_BYTES:
+        raise InputError(f"the page is larger than {MAX_PAGE_BYTES} bytes; not reading it")
     try:
-        doc = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=False
-        )
-    except Exception as exc:  # trafilatura raises many kinds on hostile markup
+        tree = trafilatura.load_html(html)
+    except Exception as exc:  # lxml raises many kinds on hostile markup
         raise InputError(f"cannot parse the page: {exc}") from exc
+    if tree is None:
+        raise InputError("the page holds no HTML")
+    try:
+        meta = trafilatura.extract_metadata(deepcopy(tree), default_url=url)
+        doc = trafilatura.bare_extraction(
+            _prune_furniture(tree),
+            url=url,
+            include_comments=False,
+            include_tables=True,
+        )
+    except Exception as exc:  # trafilatura and lxml raise many kinds on hostile markup
+        raise InputError(f"cannot extract the article from the page: {exc}") from exc
     if not isinstance(doc, Document) or not doc.text:
         raise InputError("no article text found in the page")
-    paragraphs = [p.strip() for p in doc.text.split("\n") if p.strip()]
-    title = _clean_inline(doc.title) if doc.title else None
+    title = clean_title(meta.title, meta.sitename) or None if meta.title else None
+    author = clean_inline(meta.author) if meta.author else None
+    paragraphs = doc.text.split("\n")
+    text = "\n\n".join(
+        clean_paragraphs(paragraphs, title=title, description=meta.description, author=author)
+    )
+    if not text:
+        raise InputError("no article text found in the page")
     return Article(
-        text="\n\n".join(clean_paragraphs(paragraphs, title=title)),
+        text=text,
         title=title,
-        published=_parse_iso_date(doc.date),
-        author=_clean_inline(doc.author) if doc.author else None,
+        published=parse_iso_date(meta.date) or published_from_lines(paragraphs),
+        author=author,
         url=url,
     )
 
@@ -43,37 +76,66 @@ def parse_text(text: str, url: str | None = None) -> Article:
         lines.pop(0)
     title: str | None = None
     if len(lines) >= 2 and not lines[1].strip() and not lines[0].rstrip().endswith("."):
-        title = _clean_inline(lines[0])
+        title = clean_inline(lines[0]) or None
         lines = lines[1:]
-    paragraphs = [line.strip() for line in lines if line.strip()]
+    paragraphs = [line for line in lines if line.strip()]
     return Article(
         text="\n\n".join(clean_paragraphs(paragraphs, title=title)),
         title=title,
+        published=published_from_lines(paragraphs),
         url=url,
     )
 
 
-def clean_paragraphs(paragraphs: list[str], title: str | None = None) -> list[str]:
-    """Drop what is not article body: captions, bylines, share prompts, related links, sidebars."""
-    out: list[str] = []
-    for paragraph in paragraphs:
-        if title and _clean_inline(paragraph) == title and not out:
+def _prune_furniture(tree: Any) -> Any:
+    """A copy of the page without captions, asides and elements whose class or id names them
+    furniture (caption, credit, related, share, newsletter, promo ...), unless they hold prose."""
+    tree = deepcopy(tree)
+    page_chars = len(tree.text_content()) or 1
+    doomed: list[Any] = []
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
             continue
-        out.append(_clean_inline(paragraph))
-    return out
+        if element.tag in _DROP_TAGS and not _holds_prose(element):
+            doomed.append(element)
+            continue
+        names = f"{element.get('class', '')} {element.get('id', '')}"
+        if (
+            element.tag not in ("html", "body", "article", "main")
+            and _FURNITURE_NAME.search(names)
+            and len(element.text_content()) < _MAX_FURNITURE_SHARE * page_chars
+            and not _holds_prose(element)
+        ):
+            doomed.append(element)
+    for element in doomed:
+        parent = element.getparent()
+        if parent is not None:
+            _remove_keeping_tail(element, parent)
+    return tree
 
 
-def _clean_inline(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+def _holds_prose(element: Any) -> bool:
+    """Two paragraphs or more of 30 words, mostly not link text: an article, whatever its name
+    (a body marked 'no-share', a wrapper named after an ad network)."""
+    found = 0
+    for paragraph in element.iter("p"):
+        text = paragraph.text_content()
+        if len(text.split()) < _PROSE_WORDS:
+            continue
+        linked = sum(len(a.text_content()) for a in paragraph.iter("a"))
+        if linked * 2 < len(text):
+            found += 1
+            if found >= 2:
+                return True
+    return False
 
 
-def _parse_iso_date(value: str | None) -> date | None:
-    if not value:
-        return None
-    match = _ISO_DATE.match(value)
-    if not match:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
+def _remove_keeping_tail(element: Any, parent: Any) -> None:
+    tail = element.tail
+    if tail and tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
