@@ -106,20 +106,23 @@ class Tally:
     rate_msg_s: float  # delivered messages per second, first to last delivery
 
 
+def accepted_keys(server: BotApiServer) -> list[str]:
+    """The keys of the messages the server accepted (answered 200), in order, repeats kept."""
+    return [
+        key
+        for call in server.calls_to("sendMessage")
+        if call.status == 200
+        for key in KEY_PATTERN.findall(str(call.params.get("text", "")))
+    ]
+
+
 def tally(server: BotApiServer, messages: Sequence[Outgoing]) -> Tally:
-    expected: dict[int, set[str]] = {}
-    for message in messages:
-        expected.setdefault(message.chat_id, set()).add(message.key)
-    lost = duplicated = delivered = 0
-    for chat, keys in expected.items():
-        seen = [k for text in server.sent_texts(chat) for k in KEY_PATTERN.findall(text)]
-        delivered += len(seen)
-        duplicated += len(seen) - len(set(seen))
-        lost += len(keys - set(seen))
+    expected = {m.key for m in messages}
+    seen = [k for k in accepted_keys(server) if k in expected]
     times = [c.at for c in server.calls_to("sendMessage") if c.status == 200]
     span_s = max(times) - min(times) if len(times) > 1 else 0.0
     rate = (len(times) - 1) / span_s if span_s > 0 else float("inf")
-    return Tally(delivered, lost, duplicated, rate)
+    return Tally(len(seen), len(expected - set(seen)), len(seen) - len(set(seen)), rate)
 
 
 async def _bare_sends(

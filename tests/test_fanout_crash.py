@@ -11,7 +11,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from bench.fanout import KEY_PATTERN, chat_ids, digest_batch, tally
+from bench.fanout import accepted_keys, chat_ids, digest_batch, tally
 from bot.ledger import Ledger
 from tests.botapi import BotApiServer
 from tests.fanout_child import CONCURRENCY
@@ -35,11 +35,6 @@ def _reached(server: BotApiServer, accepted: int) -> bool:
     return sum(1 for c in server.calls if c.method == "sendMessage" and c.status == 200) >= accepted
 
 
-def _accepted_keys(server: BotApiServer) -> list[str]:
-    return [k for chat in chat_ids(CHATS) for t in server.sent_texts(chat)
-            for k in KEY_PATTERN.findall(t)]  # fmt: skip
-
-
 def test_kill_9_mid_fan_out_then_restart_sends_every_item_exactly_once(tmp_path: Path) -> None:
     """Three kill -9s at different points of a 600-message fan-out lose nothing; the only
     repeats are messages the server accepted whose confirmation was not yet on disk at a kill,
@@ -58,7 +53,7 @@ def test_kill_9_mid_fan_out_then_restart_sends_every_item_exactly_once(tmp_path:
             assert child.returncode == -signal.SIGKILL
             time.sleep(0.2)  # requests the server had fully received before the kill finish
             with Ledger.open(tmp_path) as ledger:
-                unconfirmed = set(_accepted_keys(server)) & {m.key for m in ledger.pending()}
+                unconfirmed = set(accepted_keys(server)) & {m.key for m in ledger.pending()}
             assert len(unconfirmed) <= CONCURRENCY
             in_window += len(unconfirmed)
         finisher = _start(server, tmp_path)
