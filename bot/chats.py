@@ -54,11 +54,11 @@ class Chats:
         """Every known chat's preferences, active or not (a read-only view)."""
         return self._prefs
 
-    def put(self, prefs: ChatPrefs) -> None:
-        """Store a chat's preferences (replacing what it had)."""
-        self._chats.put({str(prefs.chat_id): prefs_to_dict(prefs)})
+    def put(self, *prefs: ChatPrefs) -> None:
+        """Store chats' preferences (replacing what they had), in one write."""
+        self._chats.put({str(p.chat_id): prefs_to_dict(p) for p in prefs})
         self._store.flush()
-        self._prefs[prefs.chat_id] = prefs
+        self._prefs.update((p.chat_id, p) for p in prefs)
 
     def deactivate(self, chat_id: int, now: datetime) -> ChatPrefs | None:
         """Stop serving a chat (it sent /stop, blocked the bot or is gone); prefs are kept."""

@@ -144,7 +144,7 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if s.chats.get(chat_id) is None:
         await reply(update, NOT_SUBSCRIBED)
         return
-    await s.digests.send_digest(chat_id, s.clock(), on_demand=True)
+    await s.digests.send_digest(chat_id, s.clock())
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -15,8 +15,9 @@ digest, a digest planned twice never repeats an item).
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -40,6 +41,7 @@ from bot.telegram_html import pack_messages
 log = logging.getLogger("newsbot.digests")
 
 ALERTS_MARK = "alerts_checked"
+SUBMIT_EVERY_MESSAGES = 500
 ALERT_OVERLAP = timedelta(minutes=15)
 """Articles are matched against alerts again this far back: a poll cycle stamps ``fetched``
 before it commits, so an article may land in the store after a tick has passed its time."""
@@ -78,6 +80,10 @@ def unseen_articles(
     ]
 
 
+Rendered = tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
+"""A digest's message texts, and the article ids each message delivers."""
+
+
 def digest_messages(
     prefs: ChatPrefs,
     articles: Sequence[StoredArticle],
@@ -85,10 +91,13 @@ def digest_messages(
     batch: str,
     since: datetime | None,
     now: datetime,
+    memo: MutableMapping[Hashable, Rendered] | None = None,
 ) -> list[Outgoing]:
     """The chat's digest as messages to plan, each naming the articles its items deliver.
 
-    Nothing new: a one-line notice when the chat wants one, else no message.
+    Nothing new: a one-line notice when the chat wants one, else no message. ``memo`` shares
+    the composing and rendering between chats given the same news the same way (one digest
+    tick: most chats read the same feeds and had their last digest at the same time).
     """
     chat_id = prefs.chat_id
     if not articles:
@@ -96,6 +105,30 @@ def digest_messages(
             return []
         text = render_nothing_new(since=since, tz=prefs.zone, now=now)
         return [Outgoing(f"digest:{chat_id}:{batch}:0", chat_id, text, (), "digest")]
+    key = (
+        frozenset(a.id for a in articles),
+        prefs.items_per_digest,
+        prefs.time_zone,
+        prefs.lead_sentences,
+        since,
+        now,
+    )
+    rendered = memo.get(key) if memo is not None else None
+    if rendered is None:
+        rendered = render_news(articles, prefs, since=since, now=now)
+        if memo is not None:
+            memo[key] = rendered
+    texts, ids = rendered
+    return [
+        Outgoing(f"digest:{chat_id}:{batch}:{i}", chat_id, text, ids[i], "digest")
+        for i, text in enumerate(texts)
+    ]
+
+
+def render_news(
+    articles: Sequence[StoredArticle], prefs: ChatPrefs, *, since: datetime | None, now: datetime
+) -> Rendered:
+    """Compose and render a digest of ``articles`` for a chat with these preferences."""
     digest = compose_digest(articles, max_items=prefs.items_per_digest)
     blocks = digest_blocks(
         digest, tz=prefs.zone, now=now, lead_sentences=prefs.lead_sentences, since=since
@@ -117,10 +150,7 @@ def digest_messages(
     # how many more there were, and the next digest starts after this one.
     for item in digest.left_out:
         ids[-1].extend(item.article_ids)
-    return [
-        Outgoing(f"digest:{chat_id}:{batch}:{i}", chat_id, text, tuple(ids[i]), "digest")
-        for i, text in enumerate(texts)
-    ]
+    return tuple(texts), tuple(tuple(i) for i in ids)
 
 
 def alert_messages(
@@ -130,14 +160,24 @@ def alert_messages(
     *,
     now: datetime,
 ) -> list[Outgoing]:
-    """One alert message per chat with an alert the article matches (its first such alert)."""
+    """One alert message per chat with an alert the article matches (its first such alert).
+
+    Each distinct query runs once per article, however many chats saved it."""
     messages: list[Outgoing] = []
     with ArticleMatcher(article) as matcher:
+        verdicts: dict[str, bool] = {}
+
+        def is_match(query: Query) -> bool:
+            key = str(query)
+            if key not in verdicts:
+                verdicts[key] = matcher.matches(query)
+            return verdicts[key]
+
         for chat_id, alerts in alerts_by_chat.items():
             prefs = prefs_by_chat.get(chat_id)
             if prefs is None or not prefs.active:
                 continue
-            hit = next((alert for alert, query in alerts if matcher.matches(query)), None)
+            hit = next((alert for alert, query in alerts if is_match(query)), None)
             if hit is None:
                 continue
             text = render_alert(
@@ -202,23 +242,42 @@ class Digests:
         due = due_chats(self.queue, self.chats.all(), now)
         if due:
             articles = self._recent_articles([d.chat_id for d in due])
-            for item in due:
-                planned += await self.send_digest(item.chat_id, now, articles=articles)
+            memo: dict[Hashable, Rendered] = {}
+            batch: list[Outgoing] = []
+            for n, item in enumerate(due, 1):
+                batch += self.digest_for(item.chat_id, now, f"{item.slot.timestamp():.0f}",
+                                         articles=articles, memo=memo)  # fmt: skip
+                if len(batch) >= SUBMIT_EVERY_MESSAGES or n == len(due):
+                    planned += len(await self.sender.submit(batch))  # one fsync per batch
+                    batch = []
+                    await asyncio.sleep(0)  # let updates and sends run between batches
+            log.info("digests planned %s", fields(chats=len(due), messages=planned))
         planned += await self.check_alerts(now)
         return planned
 
-    async def send_digest(
+    async def send_digest(self, chat_id: int, now: datetime) -> int:
+        """Plan and queue the chat's digest now, on demand (an empty one says so); returns
+        the messages planned."""
+        messages = self.digest_for(chat_id, now, f"{now.timestamp():.0f}d", on_demand=True)
+        planned = await self.sender.submit(messages) if messages else []
+        log.info("digest on demand %s", fields(chat=chat_id, messages=len(planned)))
+        return len(planned)
+
+    def digest_for(
         self,
         chat_id: int,
         now: datetime,
+        batch: str,
         *,
         articles: Sequence[StoredArticle] | None = None,
+        memo: MutableMapping[Hashable, Rendered] | None = None,
         on_demand: bool = False,
-    ) -> int:
-        """Plan and queue the chat's digest now; returns the messages planned."""
+    ) -> list[Outgoing]:
+        """The chat's digest messages now; an empty digest the chat wants silent is recorded
+        in the ledger (it still counts as the chat's last) and gives no message."""
         prefs = self.chats.get(chat_id)
         if prefs is None:
-            return 0
+            return []
         last = self.ledger.last_digest_at(chat_id)
         since = digest_since(prefs, last, self.settings.first_digest_hours)
         if articles is None:
@@ -228,18 +287,10 @@ class Digests:
         )
         if on_demand and prefs.empty_digest is EmptyDigest.SILENT:
             prefs = replace(prefs, empty_digest=EmptyDigest.NOTICE)  # asked for: always answer
-        batch = f"{now.timestamp():.0f}{'d' if on_demand else ''}"
-        messages = digest_messages(prefs, news, batch=batch, since=last, now=now)
+        messages = digest_messages(prefs, news, batch=batch, since=last, now=now, memo=memo)
         if not messages:
             self.ledger.record_digest(chat_id, now=now)
-            log.info("digest empty %s", fields(chat=chat_id, silent=True))
-            return 0
-        planned = await self.sender.submit(messages)
-        log.info(
-            "digest planned %s",
-            fields(chat=chat_id, articles=len(news), messages=len(planned), on_demand=on_demand),
-        )
-        return len(planned)
+        return messages
 
     async def check_alerts(self, now: datetime) -> int:
         """Match articles stored since the last check against every chat's alerts."""
