@@ -9,7 +9,8 @@ from datetime import date
 
 from bot.dates import parse_date
 
-_SPACE = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")
+# zero-width joiners (\u200c, \u200d) are left alone: Bengali, Persian and emoji need them
+_SPACE = re.compile(r"[\s\u200b\u2060\ufeff]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WORD = re.compile(r"\w+")
 
@@ -33,10 +34,17 @@ def clean_title(title: str, site_name: str | None = None) -> str:
         stripped = re.sub(rf"^\s*{site}\s*(?:[|»:·–—-]+|--)\s*", "", stripped, flags=re.I)
         if len(stripped) >= 6:
             title = stripped
+    title = _CJK_SITE_SUFFIX.sub("", title)
     parts = _TITLE_SEPARATOR.split(title)
     while len(parts) > 1 and _is_site_like(parts[-1]) and _count_words(parts[0]) >= 3:
         parts.pop()
     return " - ".join(parts) if len(parts) > 1 else parts[0]
+
+
+# Chinese and Japanese pages join the site name without spaces: '标题-新华网', '标题_网易'.
+_CJK_SITE_SUFFIX = re.compile(
+    r"(?<=[\u3000-\u9fff\uff00-\uffef])\s*[-_｜|]\s*[\u3000-\u9fff]{2,8}$"
+)
 
 
 def _is_site_like(part: str) -> bool:
@@ -142,11 +150,14 @@ def is_date_line(paragraph: str) -> bool:
 
 
 def is_bare_date(paragraph: str) -> bool:
-    """A line that is a date or time and nothing else ('04 May, 2024', 'Nov. 19, 2019 10:02 AM')."""
+    """A line that is a date or time and nothing else ('04 May, 2024', 'Nov. 19, 2019 10:02 AM'),
+    or a dated credit line ('Jane Doe | Palma | 08/01/2014')."""
     if _count_words(paragraph) > 10 or not re.search(
         rf"\b(?:{_MONTH}|(?:19|20)\d\d)\b", paragraph, re.I
     ):
         return False
+    if paragraph.count(" | ") >= 2 and not _ends_sentence(paragraph):
+        return any(not _DATE_TOKEN.sub("", part).strip() for part in paragraph.split(" | "))
     return not _DATE_TOKEN.sub("", paragraph).strip(" ()[]")
 
 
@@ -385,8 +396,13 @@ def _norm(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
+_UNSPACED_SCRIPT = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
 def _count_words(text: str) -> int:
-    return len(text.split())
+    """Words by spaces, and for scripts written without them (Chinese, Japanese, Thai) about
+    one word for every two characters."""
+    return len(text.split()) + len(_UNSPACED_SCRIPT.findall(text)) // 2
 
 
 def _ends_sentence(text: str) -> bool:
