@@ -137,7 +137,7 @@ def search_more(offset: int, query: str, ref: str) -> str:
 def _encode(button: Button) -> str:
     match button:
         case SearchMore(offset=offset, query=query, ref=ref):
-            return f"s:{offset}:{query}" if query is not None else f"s:{offset}:#{ref}"
+            return f"s:{offset}:={query}" if query is not None else f"s:{offset}:#{ref}"
         case ShowScreen(screen=screen):
             return f"st:{screen}"
         case SetTimes(preset=preset):
@@ -174,9 +174,11 @@ def parse_button(data: str | None) -> Button | None:
         offset_text, _, query = rest.partition(":")
         if not _NUMBER.fullmatch(offset_text) or int(offset_text) > MAX_OFFSET or not query:
             return None
-        if query.startswith("#"):
-            return SearchMore(int(offset_text), ref=query[1:]) if query[1:] else None
-        return SearchMore(int(offset_text), query=query)
+        if query.startswith("#") and len(query) > 1:
+            return SearchMore(int(offset_text), ref=query[1:])
+        if query.startswith("=") and len(query) > 1:
+            return SearchMore(int(offset_text), query=query[1:])
+        return None
     if kind == "st":
         return ShowScreen(rest) if rest in SCREENS else None
     if kind == "tm":
