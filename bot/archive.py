@@ -98,6 +98,30 @@ class Archive:
         mark = self._marks.get((feed, identity))
         return None if mark is None else Seen(mark[0], mark[1])
 
+    def rename_feed(self, old: str, new: str) -> int:
+        """Move a feed's seen marks to a new name in every seen shard (merged with any the new
+        name has); returns how many marks moved. Each shard is replaced atomically and moved
+        marks are dropped from the old name last, so running it again after a crash finishes
+        the move. Articles keep the feed name they were fetched under."""
+        if old == new:
+            return 0
+        moved = 0
+        for key in list(self._seen_keys):
+            db = self._seen_db(key)
+            if _FEED_TABLE + old not in db.tables():
+                continue
+            docs = {identity: dict(doc) for identity, doc in db.keyed(_FEED_TABLE + old).keyed()}
+            db.keyed(_FEED_TABLE + new).put(docs)
+            db.drop_table(_FEED_TABLE + old)
+            db.flush()
+            moved += len(docs)
+        for (feed, identity), mark in list(self._marks.items()):
+            if feed == old:
+                del self._marks[feed, identity]
+                self._marks[new, identity] = mark
+        self._consulted = {(new if f == old else f, i) for f, i in self._consulted}
+        return moved
+
     def write(
         self, now: datetime, articles: Sequence[StoredArticle], marks: Sequence[SeenMark]
     ) -> None:

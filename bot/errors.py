@@ -42,3 +42,20 @@ class ConfigFileError(ConfigError):
             listed = "\n".join(f"  - {p}" for p in self.problems)
             message = f"{len(self.problems)} problems in the configuration:\n{listed}"
         super().__init__(message)
+
+
+class FeedEditError(InputError):
+    """A change to ``feeds.toml`` was refused; the file is unchanged and the message says why."""
+
+
+class UnknownFeedError(FeedEditError):
+    """No feed, or more than one, matches the name given; the message lists the feeds."""
+
+
+class EditConflictError(FeedEditError):
+    """``feeds.toml`` was edited by hand while a command changed it, and the command no longer
+    applies to the new text; nothing was written."""
+
+
+class OpmlError(InputError):
+    """An OPML file cannot be read: not OPML, too large, or unsafe XML (DTDs, entities)."""

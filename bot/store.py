@@ -162,6 +162,20 @@ class Store:
         self._state.keyed("feeds").drop_keys([name])
         self._state.flush()
 
+    def rename_feed(self, old: str, new: str) -> int:
+        """Carry a renamed feed's history to its new name: its state (validators, errors,
+        next poll) and its seen marks, so its entries are not news again. Safe to run again
+        after a crash midway; returns how many seen marks moved."""
+        self._writable()
+        moved = self._archive.rename_feed(old, new)
+        feeds = self._state.keyed("feeds")
+        doc = feeds.get_key(old)
+        if doc is not None and old != new:
+            feeds.put({new: dict(doc)})
+            feeds.drop_keys([old])
+            self._state.flush()
+        return moved
+
     # -- other small state --------------------------------------------------------------
 
     def state_table(self, name: str) -> KeyedTable:

@@ -430,3 +430,42 @@ def test_a_second_writer_is_refused_while_readers_may_open(tmp_path: Path) -> No
         with pytest.raises(StoreError, match="read-only"):
             cycle(reader, range(3, 4))
     Store.open(tmp_path).close()
+
+
+# -- renaming a feed --------------------------------------------------------------------------
+
+
+def test_a_renamed_feed_keeps_its_state_and_seen_entries_across_shards_and_reopen() -> None:
+    """Renaming moves the feed's state and every seen mark, so its entries are not news again."""
+    volume = MemoryVolume()
+    store = Store.in_memory(volume, shard_max_marks=2)
+    state = FeedState(url="https://bbc.example/rss", etag='"v1"', polls=4, consecutive_errors=1)
+    store.commit_cycle(NOW, [article(1)], [mark(1)], {"bbc": state})
+    store.commit_cycle(NOW + timedelta(days=1), [article(2)], [mark(2), mark(3, stored=False)])
+    store.commit_cycle(NOW, [article(9, feed="dw")], [mark(9, feed="dw")])
+
+    assert store.rename_feed("bbc", "BBC World") == 3
+
+    for reopened in (store, Store.in_memory(volume)):
+        assert reopened.feed_state("BBC World") == state
+        assert reopened.feed_state("bbc") is None
+        assert [reopened.is_seen("BBC World", f"entry-{n}") for n in (1, 2, 3)] == [True] * 3
+        assert not reopened.is_seen("bbc", "entry-1")
+        assert reopened.is_seen("dw", "entry-9")
+        assert reopened.seen("BBC World", "entry-2") == Seen("a2", "h1")
+
+
+def test_renaming_again_after_a_crash_midway_finishes_the_move() -> None:
+    """A rename interrupted after some shards moved completes when it runs again."""
+    volume = MemoryVolume()
+    store = Store.in_memory(volume)
+    store.commit_cycle(NOW, [article(1)], [mark(1)], {"bbc": FeedState(url="u")})
+    store.commit_cycle(NOW + timedelta(days=2), [article(2)], [mark(2)])
+    partial = Store.in_memory(volume)
+    partial._archive.rename_feed("bbc", "BBC")  # the marks moved, the state did not yet
+
+    again = Store.in_memory(volume)
+    again.rename_feed("bbc", "BBC")
+    assert again.feed_state("BBC") == FeedState(url="u")
+    assert again.is_seen("BBC", "entry-1") and again.is_seen("BBC", "entry-2")
+    assert again.feed_states().keys() == {"BBC"}
