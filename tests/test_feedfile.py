@@ -290,7 +290,7 @@ def test_a_hand_edit_landing_between_read_and_write_is_kept(feeds_file: Path) ->
     hand_edit = (
         '\n# added by hand #c:hand:npr\n[[feeds]]\nname = "NPR"\nurl = "https://npr.example/"\n'
     )
-    landed = []
+    landed: list[bool] = []
 
     def hand_edits_once() -> None:
         if not landed:
@@ -331,7 +331,7 @@ def test_a_command_that_no_longer_applies_after_a_hand_edit_is_refused(
 
 def test_a_file_that_keeps_changing_is_not_overwritten(feeds_file: Path) -> None:
     """When every re-read finds a new hand edit, the command gives up and writes nothing."""
-    count = []
+    count: list[int] = []
 
     def edit_every_time() -> None:
         count.append(1)
