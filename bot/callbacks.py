@@ -33,7 +33,7 @@ from bot.errors import PrefsError
 from bot.logfields import fields
 from bot.prefs import ChatPrefs, parse_schedule
 from bot.replies import keyboard
-from bot.services import Services, save_prefs, services
+from bot.services import ADMINS_ONLY, Services, may_change, save_prefs, services
 from bot.settings_ui import Row, Screen, describe_prefs, find_name, screen, toggle
 
 log = logging.getLogger("newsbot.callbacks")
@@ -56,6 +56,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     s = services(context)
     if isinstance(pressed, SearchMore):
         await _search_more(query, s, chat_id, pressed)
+        return
+    if not isinstance(pressed, ShowScreen | CloseMenu) and not await may_change(update, context):
+        await query.answer(ADMINS_ONLY, show_alert=True)
         return
     if isinstance(pressed, RemoveAlert):
         gone = s.chats.remove_alert(chat_id, pressed.alert_id)

@@ -30,7 +30,7 @@ from bot.prefs import (
 )
 from bot.render import render_search_results
 from bot.replies import reply, reply_screen
-from bot.services import Services, move_chat, save_prefs, services
+from bot.services import ADMINS_ONLY, Services, may_change, move_chat, save_prefs, services
 from bot.settings_ui import Row, describe_prefs, feeds_screen, main_screen
 from bot.telegram_html import escape_text
 from bot.timezones import describe_timezone, parse_timezone
@@ -86,6 +86,9 @@ def _subscribed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatPrefs
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Subscribe the chat (again, with its kept settings) and say what it will get."""
+    if not await may_change(update, context):
+        await reply(update, ADMINS_ONLY, html=False)
+        return
     chat_id = _chat_id(update)
     if chat_id is None:
         return
@@ -118,6 +121,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Unsubscribe the chat; its settings and alerts are kept for a later /start."""
+    if not await may_change(update, context):
+        await reply(update, ADMINS_ONLY, html=False)
+        return
     chat_id = _chat_id(update)
     if chat_id is None:
         return
@@ -209,6 +215,9 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not args:
         await reply_screen(update, main_screen(prefs))
         return
+    if not await may_change(update, context):
+        await reply(update, ADMINS_ONLY, html=False)
+        return
     what, _, value = args.partition(" ")
     try:
         changed = change_setting(prefs, what.lower(), value.strip(), s.clock())
@@ -254,6 +263,9 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         zone = describe_timezone(prefs.time_zone)
         await reply(update, f"Your time zone is {zone}. Usage: /timezone Asia/Karachi", html=False)
         return
+    if not await may_change(update, context):
+        await reply(update, ADMINS_ONLY, html=False)
+        return
     s = services(context)
     try:
         changed = change_setting(prefs, "zone", value, s.clock())
@@ -294,6 +306,9 @@ async def alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     prefs = _subscribed(update, context)
     if prefs is None:
         await reply(update, NOT_SUBSCRIBED)
+        return
+    if not await may_change(update, context):
+        await reply(update, ADMINS_ONLY, html=False)
         return
     s = services(context)
     try:

@@ -97,6 +97,7 @@ class BotSettings:
     max_messages_per_s: float = _number(30.0, 0.1, 10000)
     max_group_messages_per_minute: float = _number(20.0, 1, 10000)
     drain_timeout_s: float = _number(10.0, 0, 600)
+    group_admins_only: bool = True
     mode: str = _text("polling", choices=("polling", "webhook"))
     webhook_url: str = _text("", url=True)
     webhook_listen: str = "127.0.0.1"

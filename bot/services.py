@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.chats import Chats
@@ -65,6 +66,28 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
     if not isinstance(found, Services):
         raise RuntimeError("the bot was built without its services (use bot.app.build_app)")
     return found
+
+
+ADMIN_STATUSES = frozenset({"creator", "administrator"})
+ADMINS_ONLY = "Only this group's admins can change its subscription and settings."
+
+
+async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the user behind the update may change the chat's subscription: anyone in a
+    private chat; in a group, its admins (anonymous admins too) unless settings allow all."""
+    chat = update.effective_chat
+    if chat is None or chat.type == "private":
+        return chat is not None
+    if not services(context).config.settings.bot.group_admins_only:
+        return True
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id  # an anonymous admin writes as the group
+    user = update.effective_user
+    if user is None:
+        return False
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    return member.status in ADMIN_STATUSES
 
 
 def save_prefs(s: Services, prefs: ChatPrefs) -> None:

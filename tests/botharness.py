@@ -73,6 +73,7 @@ class RecordingRequest(BaseRequest):
     calls: list[Call] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     faults: dict[str, list[tuple[int, str, JSON | None]]] = field(default_factory=dict)
+    admins: set[int] = field(default_factory=lambda: {500})
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     @property
@@ -120,6 +121,12 @@ class RecordingRequest(BaseRequest):
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Newsbot"},
                 "text": call.text,
             }
+        if call.method == "getChatMember":
+            user_id = int(call.params["user_id"])
+            user = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+            if user_id in self.admins:
+                return {"status": "creator", "user": user, "is_anonymous": False}
+            return {"status": "member", "user": user}
         return True
 
     def to(self, chat_id: int, method: str = "sendMessage") -> list[Call]:
@@ -251,13 +258,14 @@ class Harness:
         await self.settle()
         return self.request.calls[before:]
 
-    async def send(self, chat_id: int, text: str) -> list[Call]:
-        """A user writes in a chat; returns the calls the bot made in answer."""
+    async def send(self, chat_id: int, text: str, *, user_id: int | None = None) -> list[Call]:
+        """A user (by default the one named like the chat) writes in a chat; returns the calls
+        the bot made in answer."""
         message: JSON = {
             "message_id": next(self._message_ids),
             "date": int(self.clock().timestamp()),
             "chat": chat_json(chat_id),
-            "from": {"id": abs(chat_id), "is_bot": False, "first_name": "User"},
+            "from": {"id": user_id or abs(chat_id), "is_bot": False, "first_name": "User"},
             "text": text,
         }
         if text.startswith("/"):
@@ -265,11 +273,13 @@ class Harness:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return await self.update({"message": message})
 
-    async def press(self, chat_id: int, data: str, message_id: int = 1) -> list[Call]:
+    async def press(
+        self, chat_id: int, data: str, message_id: int = 1, *, user_id: int | None = None
+    ) -> list[Call]:
         """A user presses an inline button with this callback data."""
         query = {
             "id": str(next(self._update_ids)),
-            "from": {"id": abs(chat_id), "is_bot": False, "first_name": "User"},
+            "from": {"id": user_id or abs(chat_id), "is_bot": False, "first_name": "User"},
             "chat_instance": "ci",
             "data": data,
             "message": {

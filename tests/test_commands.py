@@ -109,6 +109,39 @@ def test_commands_for_another_bot_are_left_alone(tmp_path: Path) -> None:
     play(tmp_path, body)
 
 
+def test_only_group_admins_change_a_groups_subscription(tmp_path: Path) -> None:
+    """In a group, members may read and search; only admins subscribe, stop and change."""
+
+    async def body(bot: Harness) -> None:
+        member = 77
+        (refused,) = texts(await bot.send(-500, "/start", user_id=member))
+        assert refused.startswith("Only this group's admins")
+        assert bot.services.chats.get(-500) is None
+        await bot.send(-500, "/start")  # user 500 is an admin
+        for command in ("/stop", "/settings items 3", "/timezone Asia/Tokyo", "/alert flood"):
+            (refused,) = texts(await bot.send(-500, command, user_id=member))
+            assert refused.startswith("Only this group's admins")
+        pressed = await bot.press(-500, encode_button(SetItems(3)), user_id=member)
+        assert answers(pressed)[0].startswith("Only this group's admins")
+        assert "Nothing found" in texts(await bot.send(-500, "/search flood", user_id=member))[0]
+        prefs = bot.services.chats.get(-500)
+        assert prefs is not None
+        assert prefs.active
+        assert (prefs.items_per_digest, prefs.time_zone) == (10, "UTC")
+        assert bot.services.chats.alerts(-500) == ()
+
+    play(tmp_path, body)
+
+
+def test_groups_may_let_every_member_manage_the_subscription(tmp_path: Path) -> None:
+    """With group_admins_only = false any member may subscribe a group."""
+
+    async def body(bot: Harness) -> None:
+        assert "Subscribed" in texts(await bot.send(-500, "/start", user_id=77))[0]
+
+    play(tmp_path, body, bot=BotSettings(group_admins_only=False))
+
+
 def test_stop_unsubscribes_and_start_brings_the_settings_back(tmp_path: Path) -> None:
     """/stop pauses the chat (no digests), keeps its settings; /start resumes them."""
 

@@ -33,6 +33,7 @@ new_feed_backlog = 10
 digest_tick_s = 0.2
 search_results_per_page = 2
 drain_timeout_s = 3.0
+group_admins_only = false
 """
 
 STORIES = {
