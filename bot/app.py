@@ -182,6 +182,9 @@ def add_handlers(app: BotApp) -> None:
     app.add_handler(CallbackQueryHandler(callbacks.button))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, commands.chat_migrated))
     app.add_handler(MessageHandler(filters.COMMAND, commands.unknown))
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, commands.chatter)
+    )
     app.add_error_handler(commands.on_error)
 
 

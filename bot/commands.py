@@ -349,15 +349,22 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command the bot does not have: say so (unless it was for another bot)."""
+    """A command the bot does not have: say so, unless it may be another bot's (in a group,
+    only commands addressed to this bot by name are answered)."""
     message = update.effective_message
     if message is None or not message.text:
         return
     command = message.text.split()[0]
     name, _, target = command.partition("@")
-    if target and target.lower() != (context.bot.username or "").lower():
+    is_ours = target.lower() == (context.bot.username or "").lower()
+    if (target and not is_ours) or (message.chat.type != "private" and not is_ours):
         return
     await reply(update, f"I don't know {name}. Send /help for what I can do.", html=False)
+
+
+async def chatter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Plain text in a private chat: point at what the bot understands."""
+    await reply(update, "Send /search <words> to search the news, or /help.", html=False)
 
 
 async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

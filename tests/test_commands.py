@@ -561,14 +561,39 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     play(tmp_path, body)
 
 
-@pytest.mark.parametrize("text", ["/weather", "/frobnicate now", f"/weather@{BOT_NAME}"])
-def test_unknown_commands_get_a_short_answer(tmp_path: Path, text: str) -> None:
+@pytest.mark.parametrize(
+    ("chat_id", "text"),
+    [(42, "/weather"), (42, "/frobnicate now"), (42, f"/weather@{BOT_NAME}"),
+     (-500, f"/weather@{BOT_NAME}")],
+)  # fmt: skip
+def test_unknown_commands_get_a_short_answer(tmp_path: Path, chat_id: int, text: str) -> None:
     """An unknown command is named and /help suggested."""
 
     async def body(bot: Harness) -> None:
-        (reply,) = texts(await bot.send(42, text))
+        (reply,) = texts(await bot.send(chat_id, text))
         assert reply.startswith("I don't know /")
         assert "/help" in reply
+
+    play(tmp_path, body)
+
+
+def test_unknown_commands_in_groups_without_the_bot_name_may_be_another_bots(
+    tmp_path: Path,
+) -> None:
+    """In a group, /weather without @botname is left for the bot that has it."""
+
+    async def body(bot: Harness) -> None:
+        assert texts(await bot.send(-500, "/weather")) == []
+
+    play(tmp_path, body)
+
+
+def test_plain_text_in_a_private_chat_points_at_search_and_help(tmp_path: Path) -> None:
+    """A message that is no command gets a one-line pointer; in groups, nothing."""
+
+    async def body(bot: Harness) -> None:
+        assert "/search" in texts(await bot.send(42, "hello there"))[0]
+        assert texts(await bot.send(-500, "hello there")) == []
 
     play(tmp_path, body)
 
