@@ -467,5 +467,6 @@ def test_renaming_again_after_a_crash_midway_finishes_the_move() -> None:
     again = Store.in_memory(volume)
     again.rename_feed("bbc", "BBC")
     assert again.feed_state("BBC") == FeedState(url="u")
-    assert again.is_seen("BBC", "entry-1") and again.is_seen("BBC", "entry-2")
+    assert again.is_seen("BBC", "entry-1")
+    assert again.is_seen("BBC", "entry-2")
     assert again.feed_states().keys() == {"BBC"}
