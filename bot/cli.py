@@ -67,9 +67,14 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _command_modules() -> list[Callable[[Any], None]]:
-    from bot import fetch_cli, run_cli, search_cli
+    from bot import feeds_cli, fetch_cli, run_cli, search_cli
 
-    return [search_cli.add_commands, fetch_cli.add_commands, run_cli.add_commands]
+    return [
+        search_cli.add_commands,
+        fetch_cli.add_commands,
+        run_cli.add_commands,
+        feeds_cli.add_commands,
+    ]
 
 
 def _non_negative_int(value: str) -> int:
