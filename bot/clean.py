@@ -72,11 +72,16 @@ _CREDIT_LINE = re.compile(rf"^[(\[]?\s*{_CREDIT_WORDS}\s*(?:credits?)?\s*(?:by|v
 _CREDIT_AGENCY_TAIL = re.compile(r"(?:/|\|)\s*(?:Getty Images|Shutterstock|AP|AFP|Reuters|EPA)\s*$")
 
 
+_SOURCE_CREDIT = re.compile(r"^(?:source|sources|via)\s*:\s*\S", re.I)
+
+
 def is_caption(paragraph: str) -> bool:
     """A photo caption or credit: ending '— Photo: ...' or '(AP Photo/...)', or 'Photo: ...'."""
     if _CREDIT_SUFFIX.search(paragraph) or _CREDIT_PARENS.search(paragraph):
         return True
     if _CREDIT_AGENCY_TAIL.search(paragraph):
+        return True
+    if _SOURCE_CREDIT.match(paragraph) and _count_words(paragraph) <= 6:
         return True
     return bool(_CREDIT_LINE.match(paragraph)) and _count_words(paragraph) <= 30
 
@@ -146,6 +151,9 @@ def is_date_line(paragraph: str) -> bool:
         # what is left beside the date is at most a source: 'Published in Dawn, <date>'
         rest = _DATE_TOKEN.sub(" ", paragraph[keyword.end() :])
         return _count_words(re.sub(r"\b(?:in|by|ago|hours?|minutes?|days?)\b", "", rest)) <= 3
+    if words <= 8 and parse_date(paragraph):
+        # a label and a date: 'Date: 2018-08-25 15:24', '기사입력 :[ 2018-08-25 15:24 ]'
+        return _count_words(_DATE_TOKEN.sub(" ", paragraph).strip(" []()")) <= 2
     return is_bare_date(paragraph)
 
 
@@ -188,12 +196,13 @@ _PROMPT_ANYWHERE = re.compile(
 )
 _RELATED_LABEL = re.compile(
     r"^[\[(]?\s*(?:read\s+more|read\s+also|also\s+read|read\s+next|read|more|see\s+(?:also|more)"
-    r"|related(?:\s+(?:stories|articles|coverage|content|links|news|video|reading))?"
+    r"|related(?:\s+(?:stories|articles|coverage|content|links|news|videos?|reading|posts?))?"
     r"|recommended(?:\s+for\s+you)?|don['’]?t\s+miss|you\s+(?:may|might)\s+also\s+(?:like|enjoy)"
     r"|most\s+(?:read|popular|viewed|shared)|trending(?:\s+now)?|top\s+stories|latest(?:\s+news)?"
     r"|more\s+(?:from|on|about|stories|news|in)\b[^:]{0,40}|further\s+reading|watch|listen|also\s+on"
-    r"\s+[\w.]+|also\s+see|editor['’]?s\s+picks?|popular|advertisement|sponsored|ad)\b\s*(?:[:|»›>—–-]"
-    r"|\.\.\.|…|$)",
+    r"\s+[\w.]+|also\s+see|also|editor['’]?s\s+picks?|popular|advertisement|sponsored|ad"
+    r"|filed\s+under|tags?|topics?|categories|posted\s+in)\b\s*(?:[:|»›>—–-]|\.\.\.|…|$)"
+    r"|^also\s+on\s+\w+\.\w+\b",
     re.I,
 )
 _TEASER_TAG = re.compile(
@@ -244,6 +253,8 @@ def is_related_label(paragraph: str) -> bool:
 def is_furniture(paragraph: str) -> bool:
     """A page's furniture: 'Advertisement', 'Comments', 'Share', section names, rules of dashes."""
     flat = paragraph.strip(" -–—_*•·|[]()").lower()
+    if re.fullmatch(r"\[[^\[\]]{1,60}\]", paragraph) and _count_words(paragraph) <= 5:
+        return True  # '[Engadget]', '[Photo=JTBC]': a bracketed label, a link or a credit
     return flat in _FURNITURE or not re.search(r"[^\W_]", paragraph)
 
 
@@ -278,7 +289,7 @@ def judge_paragraphs(
     """Each paragraph (inline-cleaned) with why it is not body ('' when it is body)."""
     judged: list[tuple[str, str]] = []
     previous = ""
-    in_link_list = False
+    in_link_list = label_only = False
     for raw in paragraphs:
         paragraph = clean_inline(raw)
         key = _norm(paragraph)
@@ -289,13 +300,20 @@ def judge_paragraphs(
             why = "repeat"
         previous = key
         if in_link_list and not why:
-            if _count_words(paragraph) <= 16 and not paragraph.endswith("."):
+            is_item = paragraph.startswith(("- ", "• "))
+            if (
+                (label_only or is_item)
+                and _count_words(paragraph) <= 16
+                and not paragraph.endswith(".")
+            ):
                 why = "link list"
             else:
                 in_link_list = False
         if why == "related":
-            # a bare label ('More:', 'You may also like...') heads a list of headlines
-            in_link_list = _count_words(_RELATED_LABEL.sub("", paragraph)) == 0
+            # a bare label ('More:', 'You may also like...') heads a list of headlines, and
+            # a link ('Related: ...') may be the first of a list
+            in_link_list = True
+            label_only = _count_words(_RELATED_LABEL.sub("", paragraph)) == 0
         judged.append((paragraph, why))
     _mark_head_repeats(judged, title, description)
     _mark_tail_sidebar(judged)

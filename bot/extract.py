@@ -91,6 +91,7 @@ def _prune_furniture(tree: Any) -> Any:
     """A copy of the page without captions, asides and elements whose class or id names them
     furniture (caption, credit, related, share, newsletter, promo ...), unless they hold prose."""
     tree = deepcopy(tree)
+    _unmark_embedded_posts(tree)
     page_chars = len(tree.text_content()) or 1
     doomed: list[Any] = []
     for element in tree.iter():
@@ -112,6 +113,27 @@ def _prune_furniture(tree: Any) -> Any:
         if parent is not None:
             _remove_keeping_tail(element, parent)
     return tree
+
+
+_EMBEDDED_POST = re.compile(r"tweet|instagram|tiktok|bluesky|threads|mastodon|facebook", re.I)
+_EMBED_WRAPPER = re.compile(r"social|embed|share|tweet|twitter", re.I)
+
+
+def _unmark_embedded_posts(tree: Any) -> None:
+    """An embedded post (a tweet quoted in the story) is article text: take the 'social' and
+    'embed' names off it and its wrappers, which would get it dropped as a share widget."""
+    for quote in tree.iter("blockquote"):
+        if not _EMBEDDED_POST.search(quote.get("class", "")):
+            continue
+        quote.attrib.pop("class", None)
+        wrapper = quote.getparent()
+        for _ in range(3):
+            if wrapper is None or wrapper.tag in ("article", "main", "body"):
+                break
+            if _EMBED_WRAPPER.search(f"{wrapper.get('class', '')} {wrapper.get('id', '')}"):
+                wrapper.attrib.pop("class", None)
+                wrapper.attrib.pop("id", None)
+            wrapper = wrapper.getparent()
 
 
 def _holds_prose(element: Any) -> bool:

@@ -273,3 +273,16 @@ def test_cleaning_only_ever_removes_paragraphs(paragraphs: list[str]) -> None:
         assert paragraph
         assert "\n" not in paragraph
         position = flat.index(paragraph, position) + 1
+
+
+def test_embedded_post_quoted_in_the_story_is_kept() -> None:
+    """A tweet embedded in the article is part of the story, though wrapped as 'social'."""
+    tweet = "Yes this is real and the state spent nearly half a million dollars on the campaign."
+    page = PAGE.replace(
+        '<div class="share-bar">',
+        f'<div class="social-media-embed"><blockquote class="twitter-tweet"><p>{tweet}</p>'
+        '— Jane Roe (@janeroe) November 18, 2019</blockquote></div><div class="share-bar">',
+    )
+    article = extract_html(page)
+    assert tweet in article.text
+    assert "Share on" not in article.text
