@@ -27,6 +27,7 @@ from bot.errors import ConfigFileError
 from bot.feedfile import url_key
 from bot.logfields import fields as log_fields
 from bot.models import FeedState
+from bot.store import Store
 
 log = logging.getLogger("newsbot.watch")
 
@@ -143,6 +144,16 @@ def pending_renames(
         if old is not None and feed.name not in states:
             renames.append((old, feed.name))
     return renames
+
+
+def move_renamed_history(store: Store, renames: Sequence[tuple[str, str]]) -> int:
+    """Carry each renamed feed's state and seen entries to its new name (``changes.renamed``
+    from the watcher, or ``pending_renames`` at start); returns the seen marks moved."""
+    moved = 0
+    for old, new in renames:
+        moved += store.rename_feed(old, new)
+        log.info("feed renamed %s", log_fields(old=old, new=new))
+    return moved
 
 
 # -- the watcher ----------------------------------------------------------------------------

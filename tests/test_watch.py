@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,15 +13,18 @@ from bot.config import FeedConfig, parse_feeds
 from bot.errors import ConfigFileError
 from bot.feedfile import rename_feed, set_enabled
 from bot.models import FeedState
+from bot.store import SeenMark, Store
 from bot.watch import (
     FeedChange,
     FeedChanges,
     FeedsWatcher,
     describe_changes,
     diff_feeds,
+    move_renamed_history,
     pending_renames,
 )
 
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 BBC = FeedConfig("BBC", "https://bbc.example/rss", topic="world")
 DAWN = FeedConfig("Dawn", "https://dawn.example/rss", interval_minutes=15)
 DW = FeedConfig("DW", "https://dw.example/rdf")
@@ -90,6 +94,19 @@ def test_renames_made_while_newsbot_was_down_are_found_from_the_store() -> None:
     feeds = (FeedConfig("BBC World", BBC.url), DAWN)
     assert pending_renames(feeds, states) == [("BBC", "BBC World")]
     assert pending_renames((BBC, DAWN), states) == []
+
+
+def test_a_rename_seen_by_the_watcher_moves_the_history_in_the_store() -> None:
+    """The renamed feed keeps its state and its entries stay seen (no re-processing)."""
+    store = Store.in_memory()
+    store.commit_cycle(
+        NOW, marks=[SeenMark("e1", "h", "BBC")], feed_states={"BBC": FeedState(url=BBC.url)}
+    )
+    renamed = FeedConfig("BBC World", BBC.url, topic="world")
+    changes = diff_feeds((BBC, DAWN), (renamed, DAWN))
+    assert move_renamed_history(store, changes.renamed) == 1
+    assert store.is_seen("BBC World", "e1")
+    assert pending_renames((renamed, DAWN), store.feed_states()) == []
 
 
 # -- the watcher on a real file -------------------------------------------------------------
