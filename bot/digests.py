@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.chats import Alert, Chats
@@ -43,6 +43,7 @@ log = logging.getLogger("newsbot.digests")
 ALERTS_MARK = "alerts_checked"
 SUBMIT_EVERY_MESSAGES = 500
 ALERT_OVERLAP = timedelta(minutes=15)
+ALERT_RESCAN = timedelta(minutes=5)
 """Articles are matched against alerts again this far back: a poll cycle stamps ``fetched``
 before it commits, so an article may land in the store after a tick has passed its time."""
 
@@ -209,6 +210,10 @@ class Digests:
     def __post_init__(self) -> None:
         self.queue = DueQueue()
         self._alerts_seen: dict[str, datetime] = {}
+        self._alert_mark: datetime | None = None
+        self._saved_mark = datetime.min.replace(tzinfo=UTC)
+        self._scanned_at = datetime.min.replace(tzinfo=UTC)
+        self._article_count = -1
 
     def start(self, now: datetime) -> int:
         """Queue every active chat at its first due time; a digest missed while the bot was
@@ -293,16 +298,34 @@ class Digests:
         return messages
 
     async def check_alerts(self, now: datetime) -> int:
-        """Match articles stored since the last check against every chat's alerts."""
-        mark = self.chats.mark(ALERTS_MARK) or now
-        alerts = self._parsed_alerts()
-        start = mark - ALERT_OVERLAP
+        """Match articles stored since the last check against every chat's alerts.
+
+        The archive is read only when its article count changed, or every ``ALERT_RESCAN``
+        anyway; the mark reaches state.json as often (a restart rescans ``ALERT_OVERLAP``
+        more, and the ledger drops what was sent already)."""
+        if self._alert_mark is None:
+            self._alert_mark = self._saved_mark = self.chats.mark(ALERTS_MARK) or now
+        mark = self._alert_mark
+        count = self.store.article_count()
+        is_due = now - self._scanned_at >= ALERT_RESCAN
+        planned: list[Outgoing] = []
+        if count != self._article_count or is_due:
+            self._article_count, self._scanned_at = count, now
+            planned = await self._match_alerts(mark - ALERT_OVERLAP, now)
+        self._alert_mark = max(now, mark)
+        if now - self._saved_mark >= ALERT_RESCAN:
+            self.chats.set_mark(ALERTS_MARK, self._alert_mark)
+            self._saved_mark = self._alert_mark
+        return len(planned)
+
+    async def _match_alerts(self, start: datetime, now: datetime) -> list[Outgoing]:
         self._alerts_seen = {k: v for k, v in self._alerts_seen.items() if v > start}
         fresh = [
             a
             for a in self.store.iter_articles(since=start)
             if a.fetched > start and a.id not in self._alerts_seen
         ]
+        alerts = self._parsed_alerts() if fresh else {}
         messages: list[Outgoing] = []
         if alerts:
             prefs = self.chats.all()
@@ -313,8 +336,7 @@ class Digests:
         planned = await self.sender.submit(messages) if messages else []
         if fresh:
             log.info("alerts checked %s", fields(articles=len(fresh), alerts_planned=len(planned)))
-        self.chats.set_mark(ALERTS_MARK, max(now, mark))
-        return len(planned)
+        return planned
 
     def _recent_articles(self, chat_ids: Iterable[int]) -> list[StoredArticle]:
         """Every stored article some of these chats may be owed (one pass over the archive)."""

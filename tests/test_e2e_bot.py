@@ -96,10 +96,10 @@ class Bot:
                 stderr=subprocess.STDOUT,
             )
 
-    def stop(self) -> int:
-        """SIGTERM, then wait for the exit code."""
+    def stop(self, signum: int = signal.SIGTERM) -> int:
+        """SIGTERM (or ``signum``), then wait for the exit code."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signum)
         return self.process.wait(timeout=30)
 
     def output(self) -> str:
@@ -216,7 +216,7 @@ def test_users_subscribe_search_set_up_get_digests_and_alerts_through_faults(
         server.send_user_message(-100500, "/digest")
         for chat in (42, -100500):
             server.wait_for(partial(count, server, chat, "Bridge reopens after repairs"), WAIT_S)
-        assert again.stop() == 0
+        assert again.stop(signal.SIGINT) == 0
     finally:
         again.stop()
 
