@@ -16,18 +16,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import FeedConfig, parse_feeds
+from bot.config import FEEDS_FILE, FeedConfig, parse_feeds
 from bot.errors import ConfigFileError
 from bot.feedfile import url_key
 from bot.logfields import fields as log_fields
 from bot.models import FeedState
 from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.poll import Poller
 
 log = logging.getLogger("newsbot.watch")
 
@@ -160,6 +165,7 @@ def move_renamed_history(store: Store, renames: Sequence[tuple[str, str]]) -> in
 
 OnChange = Callable[[FeedChanges], Awaitable[None]]
 OnError = Callable[[ConfigFileError], Awaitable[None]]
+RENAME_WAIT_S = 300.0
 
 
 class FeedsWatcher:
@@ -273,3 +279,42 @@ def _decode(data: bytes, path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigFileError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
+
+
+def watch_poller(
+    poller: Poller,
+    *,
+    on_change: OnChange | None = None,
+    on_error: OnError | None = None,
+    interval_s: float = WATCH_INTERVAL_S,
+) -> FeedsWatcher:
+    """A watcher that keeps a poller's feeds in step with the file (``newsbot fetch`` and the
+    bot): changes take effect at the next poll tick, renamed feeds keep their history.
+    ``on_change`` / ``on_error`` then hear of it (the bot tells admins). Call ``start()``."""
+
+    async def changed(changes: FeedChanges) -> None:
+        if changes.renamed:
+            moving = {name for pair in changes.renamed for name in pair}
+            resting = tuple(f for f in changes.feeds if f.name not in moving)
+            poller.config = dataclasses.replace(poller.config, feeds=resting)
+            await _until_not_in_flight(poller, {old for old, _ in changes.renamed})
+            move_renamed_history(poller.store, changes.renamed)
+        poller.config = dataclasses.replace(poller.config, feeds=changes.feeds)
+        if on_change is not None:
+            await on_change(changes)
+
+    async def invalid(error: ConfigFileError) -> None:
+        if on_error is not None:
+            await on_error(error)
+
+    path = poller.config.config_dir / FEEDS_FILE
+    return FeedsWatcher(path, poller.config.feeds, changed, invalid, interval_s=interval_s)
+
+
+async def _until_not_in_flight(poller: Poller, names: set[str]) -> None:
+    """Wait for polls of feeds about to be renamed to commit (their state and marks are
+    written under the old name, then moved)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + RENAME_WAIT_S
+    while names & poller.in_flight and loop.time() < deadline:
+        await asyncio.sleep(0.1)

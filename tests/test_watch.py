@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.config import FeedConfig, parse_feeds
+from bot.config import FeedConfig, load_config, parse_feeds
 from bot.errors import ConfigFileError
 from bot.feedfile import rename_feed, set_enabled
 from bot.models import FeedState
+from bot.poll import open_poller
 from bot.store import SeenMark, Store
 from bot.watch import (
     FeedChange,
@@ -22,7 +24,10 @@ from bot.watch import (
     diff_feeds,
     move_renamed_history,
     pending_renames,
+    watch_poller,
 )
+from tests.feedgen import items, rss
+from tests.httpserver import LoopbackServer, Response
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 BBC = FeedConfig("BBC", "https://bbc.example/rss", topic="world")
@@ -245,3 +250,54 @@ def test_a_save_caught_halfway_is_never_applied(feeds_file: Path) -> None:
         assert watcher.feeds == parse_feeds(TEXT)
 
     asyncio.run(main())
+
+
+def test_a_running_poller_follows_the_file_and_a_renamed_feed_is_not_news_again(
+    tmp_path: Path,
+) -> None:
+    """End to end on loopback: poll, rename by command, add and pause by hand; the poller
+    polls the new list, and the renamed feed's entries stay seen."""
+    with LoopbackServer() as server:
+        server.add("/a.xml", Response(body=rss(items("a", 3)), headers=_RSS))
+        server.add("/b.xml", Response(body=rss(items("b", 2)), headers=_RSS))
+        config_dir = tmp_path / "config"
+        config_dir.mkdir()
+        path = config_dir / "feeds.toml"
+        path.write_text(f'# mine\n[[feeds]]\nname = "A"\nurl = "{server.url("/a.xml")}"\n')
+        config = load_config(
+            {"NEWSBOT_CONFIG": str(config_dir), "NEWSBOT_DATA": str(tmp_path / "data")}
+        )
+
+        async def main() -> None:
+            async with open_poller(
+                config, executor_factory=lambda: ThreadPoolExecutor(1)
+            ) as poller:
+                heard: list[FeedChanges] = []
+
+                async def tell_admins(changes: FeedChanges) -> None:
+                    heard.append(changes)
+
+                watcher = watch_poller(poller, on_change=tell_admins)
+                first = await poller.poll_feeds(poller.due_feeds(poller.clock()))
+                assert [(r.feed, r.backlog + r.new) for r in first] == [("A", 3)]
+
+                rename_feed(path, "a", "A News")
+                with path.open("a", encoding="utf-8") as handle:
+                    handle.write(f'\n[[feeds]]\nname = "B"\nurl = "{server.url("/b.xml")}"\n')
+                await watcher.check()
+
+                assert [f.name for f in poller.config.feeds] == ["A News", "B"]
+                assert [f.name for f in poller.due_feeds(poller.clock())] == ["B"]
+                again = await poller.poll_feeds(poller.config.feeds[:1])
+                assert (again[0].feed, again[0].new, again[0].backlog) == ("A News", 0, 0)
+                assert heard[0].renamed == (("A", "A News"),)
+                assert [f.name for f in heard[0].added] == ["B"]
+
+                set_enabled(path, "b", False)
+                await watcher.check()
+                assert poller.due_feeds(poller.clock()) == []
+
+        asyncio.run(main())
+
+
+_RSS = {"Content-Type": "application/rss+xml"}
