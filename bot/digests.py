@@ -1,51 +1,44 @@
-"""The digest job: which chats are due, what each gets, handed to delivery; keyword alerts.
+"""The digest job: which chats are due, what each gets, handed to delivery.
 
-One job ticks every ``[bot] tick_s``: it pops the chats whose digest is due from a DueQueue
-(bot.schedule; not one scheduler job per chat), reads the archive once for all of them and
-submits each chat's digest through Delivery, so it is in the ledger before it is sent. The
-same tick matches articles stored since the last tick against every chat's alerts.
+One job ticks every ``[bot] digest_tick_s``: it pops the chats whose digest is due from a
+DueQueue (bot.schedule; not one scheduler job per chat), reads the archive once for all of
+them and submits each chat's digest through Delivery, so it is in the ledger before it is
+sent. The same tick runs the keyword alerts (bot.alerts).
 
 What a chat gets: articles fetched since its last digest (its first: ``first_digest_hours``
 before it subscribed) from the feeds it reads, minus every article already delivered or
 planned to it (the ledger's ``delivered_ids``: an alert's article is not repeated in the
 digest, a digest planned twice never repeats an item).
 
-``digest_messages`` and ``alert_messages`` are the pure core; ``Digests`` is the shell.
+``digest_messages`` is the pure core; ``Digests`` is the shell.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Hashable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.chats import Alert, Chats
+from bot.alerts import Alerts
+from bot.chats import Chats
 from bot.config import BotSettings
 from bot.digest import compose_digest
-from bot.errors import QueryError
 from bot.ledger import Ledger, Outgoing
 from bot.logfields import fields
 from bot.models import StoredArticle
 from bot.prefs import ChatPrefs, EmptyDigest
-from bot.query import Query, parse_query
-from bot.render import digest_blocks, render_alert, render_nothing_new
+from bot.render import digest_blocks, render_nothing_new
 from bot.schedule import DueQueue, build_queue, due_chats, next_due
-from bot.search import ArticleMatcher
 from bot.settings_ui import reads
 from bot.store import Store
 from bot.telegram_html import pack_messages
 
 log = logging.getLogger("newsbot.digests")
 
-ALERTS_MARK = "alerts_checked"
 SUBMIT_EVERY_MESSAGES = 500
-ALERT_OVERLAP = timedelta(minutes=15)
-ALERT_RESCAN = timedelta(minutes=5)
-"""Articles are matched against alerts again this far back: a poll cycle stamps ``fetched``
-before it commits, so an article may land in the store after a tick has passed its time."""
 
 
 class Sender(Protocol):
@@ -154,51 +147,12 @@ def render_news(
     return tuple(texts), tuple(tuple(i) for i in ids)
 
 
-def alert_messages(
-    article: StoredArticle,
-    alerts_by_chat: Mapping[int, Sequence[tuple[Alert, Query]]],
-    prefs_by_chat: Mapping[int, ChatPrefs],
-    *,
-    now: datetime,
-) -> list[Outgoing]:
-    """One alert message per chat with an alert the article matches (its first such alert).
-
-    Each distinct query runs once per article, however many chats saved it."""
-    messages: list[Outgoing] = []
-    with ArticleMatcher(article) as matcher:
-        verdicts: dict[str, bool] = {}
-
-        def is_match(query: Query) -> bool:
-            key = str(query)
-            if key not in verdicts:
-                verdicts[key] = matcher.matches(query)
-            return verdicts[key]
-
-        for chat_id, alerts in alerts_by_chat.items():
-            prefs = prefs_by_chat.get(chat_id)
-            if prefs is None or not prefs.active:
-                continue
-            hit = next((alert for alert, query in alerts if is_match(query)), None)
-            if hit is None:
-                continue
-            text = render_alert(
-                article,
-                words=hit.words,
-                tz=prefs.zone,
-                now=now,
-                lead_sentences=prefs.lead_sentences,
-            )
-            key = f"alert:{chat_id}:{article.id}:0"
-            messages.append(Outgoing(key, chat_id, text, (article.id,), "alert"))
-    return messages
-
-
 # -- the shell ----------------------------------------------------------------------------
 
 
 @dataclass
 class Digests:
-    """The digest and alert job of one running bot (one event loop)."""
+    """The digest job (and the alerts it ticks) of one running bot (one event loop)."""
 
     chats: Chats
     store: Store
@@ -209,11 +163,7 @@ class Digests:
 
     def __post_init__(self) -> None:
         self.queue = DueQueue()
-        self._alerts_seen: dict[str, datetime] = {}
-        self._alert_mark: datetime | None = None
-        self._saved_mark = datetime.min.replace(tzinfo=UTC)
-        self._scanned_at = datetime.min.replace(tzinfo=UTC)
-        self._article_count = -1
+        self.alerts = Alerts(self.chats, self.store, self.sender)
 
     def start(self, now: datetime) -> int:
         """Queue every active chat at its first due time; a digest missed while the bot was
@@ -224,8 +174,7 @@ class Digests:
             if prefs.active
         ]
         self.queue = build_queue(chats, now)
-        if self.chats.mark(ALERTS_MARK) is None:
-            self.chats.set_mark(ALERTS_MARK, now)
+        self.alerts.start(now)
         return sum(
             1
             for chat_id in self.chats.all()
@@ -257,7 +206,7 @@ class Digests:
                     batch = []
                     await asyncio.sleep(0)  # let updates and sends run between batches
             log.info("digests planned %s", fields(chats=len(due), messages=planned))
-        planned += await self.check_alerts(now)
+        planned += await self.alerts.check(now)
         return planned
 
     async def send_digest(self, chat_id: int, now: datetime) -> int:
@@ -297,47 +246,6 @@ class Digests:
             self.ledger.record_digest(chat_id, now=now)
         return messages
 
-    async def check_alerts(self, now: datetime) -> int:
-        """Match articles stored since the last check against every chat's alerts.
-
-        The archive is read only when its article count changed, or every ``ALERT_RESCAN``
-        anyway; the mark reaches state.json as often (a restart rescans ``ALERT_OVERLAP``
-        more, and the ledger drops what was sent already)."""
-        if self._alert_mark is None:
-            self._alert_mark = self._saved_mark = self.chats.mark(ALERTS_MARK) or now
-        mark = self._alert_mark
-        count = self.store.article_count()
-        is_due = now - self._scanned_at >= ALERT_RESCAN
-        planned: list[Outgoing] = []
-        if count != self._article_count or is_due:
-            self._article_count, self._scanned_at = count, now
-            planned = await self._match_alerts(mark - ALERT_OVERLAP, now)
-        self._alert_mark = max(now, mark)
-        if now - self._saved_mark >= ALERT_RESCAN:
-            self.chats.set_mark(ALERTS_MARK, self._alert_mark)
-            self._saved_mark = self._alert_mark
-        return len(planned)
-
-    async def _match_alerts(self, start: datetime, now: datetime) -> list[Outgoing]:
-        self._alerts_seen = {k: v for k, v in self._alerts_seen.items() if v > start}
-        fresh = [
-            a
-            for a in self.store.iter_articles(since=start)
-            if a.fetched > start and a.id not in self._alerts_seen
-        ]
-        alerts = self._parsed_alerts() if fresh else {}
-        messages: list[Outgoing] = []
-        if alerts:
-            prefs = self.chats.all()
-            for article in fresh:
-                messages += alert_messages(article, alerts, prefs, now=now)
-        for article in fresh:
-            self._alerts_seen[article.id] = article.fetched
-        planned = await self.sender.submit(messages) if messages else []
-        if fresh:
-            log.info("alerts checked %s", fields(articles=len(fresh), alerts_planned=len(planned)))
-        return planned
-
     def _recent_articles(self, chat_ids: Iterable[int]) -> list[StoredArticle]:
         """Every stored article some of these chats may be owed (one pass over the archive)."""
         starts = []
@@ -350,13 +258,3 @@ class Digests:
             return []
         earliest = min(starts)
         return [a for a in self.store.iter_articles(since=earliest) if a.fetched > earliest]
-
-    def _parsed_alerts(self) -> dict[int, list[tuple[Alert, Query]]]:
-        parsed: dict[int, list[tuple[Alert, Query]]] = {}
-        for chat_id, alerts in self.chats.all_alerts().items():
-            for alert in alerts:
-                try:
-                    parsed.setdefault(chat_id, []).append((alert, parse_query(alert.words)))
-                except QueryError:  # saved under older rules; it can only be removed now
-                    continue
-        return parsed
