@@ -19,6 +19,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import DEFAULT_API_URL, build_app, serve
 from bot.config import Config, load_config
+from bot.errors import NewsbotError
 from bot.ledger import Ledger
 from bot.poll import open_poller
 
@@ -67,6 +68,7 @@ def configure_logging(token: str) -> None:
     handler.setFormatter(
         RedactingFormatter([token, secret_part], "%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
+    logging.captureWarnings(True)  # warnings too pass through the formatter
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
@@ -100,6 +102,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except TelegramError as exc:
         detail = redact(str(exc), [token])
         print(f"newsbot: the Bot API at {api_url} answered: {detail}", file=sys.stderr)
+        return 1
+    except NewsbotError:
+        raise  # the command line prints these; they never hold the token
+    except Exception:  # a traceback, through the formatter that blanks the token
+        log.exception("the bot stopped on an unexpected error")
         return 1
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import time, timedelta
 from pathlib import Path
@@ -23,7 +25,8 @@ from bot.buttons import (
 )
 from bot.chats import Chats
 from bot.config import BotSettings
-from bot.prefs import DailyTimes, EmptyDigest, EveryHours
+from bot.prefs import DailyTimes, EmptyDigest, EveryHours, PrefsDefaults, new_chat_prefs
+from bot.run_cli import RedactingFormatter
 from bot.storage import MemoryVolume
 from bot.store import Store
 from tests.botharness import BOT_NAME, NOW, Clock, Harness, answers, article, texts
@@ -680,7 +683,6 @@ def test_chats_persist_prefs_alerts_and_marks_across_reopening() -> None:
     """Preferences, alerts and marks are read back from the store's state after a restart."""
     volume = MemoryVolume()
     chats = Chats(Store.in_memory(volume))
-    from bot.prefs import PrefsDefaults, new_chat_prefs
 
     prefs = new_chat_prefs(42, NOW, PrefsDefaults())
     chats.put(prefs.changed(NOW, empty_digest=EmptyDigest.SILENT))
@@ -692,3 +694,19 @@ def test_chats_persist_prefs_alerts_and_marks_across_reopening() -> None:
     assert again.mark("alerts_checked") == NOW
     with pytest.raises(ValueError, match="belongs to the store"):
         Store.in_memory(volume).state_table("feeds")
+
+
+def test_log_lines_never_show_the_token() -> None:
+    """The run's log formatter blanks the token in messages, arguments and tracebacks."""
+    token = "4242:SecretPartOfTheToken"
+    formatter = RedactingFormatter([token, token.split(":")[1]], "%(message)s")
+    try:
+        raise RuntimeError(f"POST https://api.telegram.org/bot{token}/getMe failed")
+    except RuntimeError:
+        record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "url %s", (f"/bot{token}/x",), sys.exc_info()
+        )
+    line = formatter.format(record)
+    assert "SecretPartOfTheToken" not in line
+    assert "[token]" in line
+    assert "RuntimeError" in line
