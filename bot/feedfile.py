@@ -419,7 +419,9 @@ def _resolve(path: Path, query: str) -> str:
 
 def write_text_atomically(path: Path, text: str) -> None:
     """Replace the file: temporary file beside it (same permissions), fsync, rename, fsync
-    of the folder. A crash leaves the old file or the new one, never a mix."""
+    of the folder. A crash leaves the old file or the new one, never a mix. A symbolic
+    link is followed: the file it points at is replaced, the link stays."""
+    path = path.resolve()
     try:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:

@@ -352,3 +352,17 @@ def test_adding_to_a_missing_file_creates_it(tmp_path: Path) -> None:
     path = tmp_path / "feeds.toml"
     add_feed(path, feed("BBC"))
     assert parse_feeds(path.read_text("utf-8")) == (feed("BBC"),)
+
+
+def test_a_linked_feeds_file_is_changed_where_it_lives(tmp_path: Path) -> None:
+    """A symbolic link (a checked-out config elsewhere) stays a link to the changed file."""
+    real = tmp_path / "repo" / "feeds.toml"
+    real.parent.mkdir()
+    real.write_text(COMMENTED, "utf-8")
+    link = tmp_path / "feeds.toml"
+    link.symlink_to(real)
+
+    set_enabled(link, "bbc", False)
+
+    assert link.is_symlink()
+    assert parse_feeds(real.read_text("utf-8"))[0].enabled is False
