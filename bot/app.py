@@ -146,6 +146,8 @@ def build_app(
         items_per_digest=settings.items_per_digest,
     )
     services = Services(config, chats, digests, index, defaults, clock)
+    if poller is not None:
+        services.feeds_in_force = lambda: poller.config.feeds
     ticker = PollTicker(poller) if poller is not None else None
     app.bot_data["services"] = services
     app.bot_data["runtime"] = Runtime(store, index, ledger, delivery, digests, ticker, settings)

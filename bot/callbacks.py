@@ -89,7 +89,7 @@ async def _settings_button(
     query: CallbackQuery, s: Services, prefs: ChatPrefs, pressed: Button
 ) -> None:
     now = s.clock()
-    feeds = s.config.feeds
+    feeds = s.feeds
     changed: ChatPrefs | None = None
     back_to = "main"
     note = ""

@@ -284,13 +284,11 @@ async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     prefs = _subscribed(update, context)
     if prefs is None:
         names = [
-            escape_text(f.name + (f" ({f.topic})" if f.topic else ""))
-            for f in s.config.feeds
-            if f.enabled
+            escape_text(f.name + (f" ({f.topic})" if f.topic else "")) for f in s.feeds if f.enabled
         ]
         await reply(update, "<b>Feeds</b>\n" + "\n".join(names) + "\n\n" + NOT_SUBSCRIBED)
         return
-    await reply_screen(update, feeds_screen(prefs, s.config.feeds, back=False))
+    await reply_screen(update, feeds_screen(prefs, s.feeds, back=False))
 
 
 async def alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

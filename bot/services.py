@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.chats import Chats
-from bot.config import Config
+from bot.config import Config, FeedConfig
 from bot.digests import Digests
 from bot.logfields import fields
 from bot.prefs import ChatPrefs, PrefsDefaults
@@ -59,6 +59,12 @@ class Services:
     defaults: PrefsDefaults
     clock: Callable[[], datetime]
     searches: SearchRefs = field(default_factory=SearchRefs)
+    feeds_in_force: Callable[[], tuple[FeedConfig, ...]] | None = None
+
+    @property
+    def feeds(self) -> tuple[FeedConfig, ...]:
+        """The feeds offered now (the poller's, which follow feeds.toml when it is watched)."""
+        return self.feeds_in_force() if self.feeds_in_force else self.config.feeds
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
