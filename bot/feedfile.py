@@ -6,7 +6,7 @@ parses the result with ``bot.config.parse_feeds`` and checks that it lists exact
 the change means (the others untouched, in order); anything else is refused with a
 ``FeedEditError`` and nothing is written. Values change through tomlkit, which keeps comments
 and layout; a removed feed takes its own block with it (the comment lines directly above its
-``[[feeds]]`` header and those inside it) and nothing else.
+``[[feeds]]`` header and those inside it) and nothing else (``bot.feedblocks``).
 
 The shell, ``edit_feeds_file``, applies one of them to the file: read, change, check that the
 file is still what was read, replace it atomically (temporary file, fsync, rename, fsync of the
@@ -34,8 +34,8 @@ import tomlkit
 from tomlkit.items import AoT, Item, Table
 
 from bot.config import FeedConfig, parse_feeds
-from bot.config_lines import KeyLines
 from bot.errors import ConfigFileError, EditConflictError, FeedEditError, UnknownFeedError
+from bot.feedblocks import cut_block, key_line, split_lines
 from bot.storage import fsync_dir
 
 log = logging.getLogger("newsbot.feedfile")
@@ -147,13 +147,13 @@ def remove_feed_text(text: str, name: str) -> Edited:
     feeds = current_feeds(text)
     index = _exact(feeds, name)
     expected = feeds[:index] + feeds[index + 1 :]
-    cut = _cut_block(text, index, len(feeds))
-    if cut is not None:
-        with contextlib.suppress(FeedEditError):
-            return _checked(cut, expected, feeds[index])
-    doc = tomlkit.parse(text)  # the line scan was fooled (a multi-line string): tomlkit's cut
-    del _blocks(doc)[index]
-    return _checked(tomlkit.dumps(doc), expected, feeds[index])
+    cut = cut_block(text, index)
+    if cut is None:
+        raise FeedEditError(
+            "refused: feeds.toml is written in a way this command cannot change safely; "
+            "edit it by hand"
+        )
+    return _checked(cut, expected, feeds[index])
 
 
 def set_enabled_text(text: str, name: str, enabled: bool) -> Edited:
@@ -275,53 +275,14 @@ def _drop_key(text: str, doc: tomlkit.TOMLDocument, table: Table, index: int, ke
     """Remove a key's line; a comment at its end stays, as a line of its own."""
     item = table.value.item(key)
     comment = item.trivia.comment.strip() if isinstance(item, Item) else ""
-    line = KeyLines(text).line("feeds", index=index, key=key)
+    line = key_line(text, index, key)
     if comment and line is not None:
-        lines = text.splitlines(keepends=True)
-        indent = lines[line - 1][: len(lines[line - 1]) - len(lines[line - 1].lstrip())]
-        lines[line - 1] = f"{indent}{comment}\n"
+        lines = split_lines(text)
+        indent = lines[line][: len(lines[line]) - len(lines[line].lstrip())]
+        lines[line] = f"{indent}{comment}\n"
         return "".join(lines)
     del table[key]
     return tomlkit.dumps(doc)
-
-
-def _cut_block(text: str, index: int, count: int) -> str | None:
-    """The text without feed ``index``'s block: from the comment lines directly above its
-    header to its last key and the comment lines directly after it. None if the headers
-    cannot be found by a line scan."""
-    lines = text.splitlines(keepends=True)
-    key_lines = KeyLines(text)
-    headers = [key_lines.line("feeds", index=i) for i in range(count)]
-    if any(h is None for h in headers) or headers != sorted(headers):  # type: ignore[type-var]
-        return None
-    starts = [h - 1 for h in headers if h is not None]
-    start = _lead_start(lines, starts[index])
-    limit = _lead_start(lines, starts[index + 1]) if index + 1 < count else len(lines)
-    end = starts[index] + 1
-    for i in range(starts[index] + 1, limit):
-        if lines[i].strip() and not _is_comment(lines[i]):
-            end = i + 1
-    while end < limit and _is_comment(lines[end]):
-        end += 1
-    kept = lines[:start] + lines[end:]
-    joint = start  # collapse the blank lines meeting at the cut into one
-    while 0 < joint < len(kept) and not kept[joint].strip() and not kept[joint - 1].strip():
-        del kept[joint]
-    if start == 0:
-        while kept and not kept[0].strip():
-            del kept[0]
-    return "".join(kept)
-
-
-def _lead_start(lines: list[str], header: int) -> int:
-    start = header
-    while start > 0 and _is_comment(lines[start - 1]):
-        start -= 1
-    return start
-
-
-def _is_comment(line: str) -> bool:
-    return line.lstrip().startswith("#")
 
 
 # -- the file -------------------------------------------------------------------------------

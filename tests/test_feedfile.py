@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bot.config import FeedConfig, parse_feeds
 from bot.errors import EditConflictError, FeedEditError, UnknownFeedError
+from bot.feedblocks import Kind, classify
 from bot.feedfile import (
     add_feed,
     add_feeds_text,
@@ -366,3 +367,41 @@ def test_a_linked_feeds_file_is_changed_where_it_lives(tmp_path: Path) -> None:
 
     assert link.is_symlink()
     assert parse_feeds(real.read_text("utf-8"))[0].enabled is False
+
+
+@pytest.mark.parametrize(
+    "name", ["'''", '"""', "a # b", "back\\slash", "x'''y\"\"\"z", "[[feeds]]"]
+)
+def test_names_that_look_like_toml_syntax_do_not_confuse_removal(name: str) -> None:
+    """Quotes, hashes and headers inside a name are string content, not structure."""
+    text = add_feeds_text(COMMENTED, [feed(name, "https://odd.example/")]).text
+    text = rename_feed_text(text, "BBC", name + " 2").text
+    edited = remove_feed_text(text, name + " 2")
+    assert comments(edited.text) == {c for c in comments(COMMENTED) if not c.endswith(":bbc")}
+    assert [f.name for f in edited.feeds] == ["Dawn", "DW", name]
+
+
+def test_multi_line_strings_are_content_not_comments_or_headers() -> None:
+    """A '#' or '[[feeds]]' line inside a multi-line string belongs to its value."""
+    text = (
+        '# top #c:top:1\n[[feeds]]\nname = """Multi \\\n# not a comment \\\n[[feeds]]"""\n'
+        'url = "https://m.example/"\n\n# loose #c:float:9\n\n[[feeds]]\nname = "B"\n'
+        "url = '''https://b.example/'''\n"
+    )
+    assert classify(text) == [
+        Kind.COMMENT,
+        Kind.HEADER,
+        Kind.CONTENT,
+        Kind.CONTENT,
+        Kind.CONTENT,
+        Kind.CONTENT,
+        Kind.BLANK,
+        Kind.COMMENT,
+        Kind.BLANK,
+        Kind.HEADER,
+        Kind.CONTENT,
+        Kind.CONTENT,
+    ]
+    edited = remove_feed_text(text, "Multi # not a comment [[feeds]]")
+    assert comments(edited.text) == {"#c:top:1", "#c:float:9"}
+    assert [f.name for f in edited.feeds] == ["B"]
