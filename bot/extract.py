@@ -97,6 +97,9 @@ def _prune_furniture(tree: Any) -> Any:
     for element in tree.iter():
         if not isinstance(element.tag, str):
             continue
+        if _is_link_card(element):
+            doomed.append(element)
+            continue
         if element.tag in _DROP_TAGS and not _holds_prose(element):
             doomed.append(element)
             continue
@@ -134,6 +137,18 @@ def _unmark_embedded_posts(tree: Any) -> None:
                 wrapper.attrib.pop("class", None)
                 wrapper.attrib.pop("id", None)
             wrapper = wrapper.getparent()
+
+
+def _is_link_card(element: Any) -> bool:
+    """A span of links inside a paragraph: a hover card (a person's name, then links to their
+    stories) that would run into the sentence around it."""
+    if element.tag not in ("span", "div") or next(element.iterancestors("p"), None) is None:
+        return False
+    links = list(element.iter("a"))
+    if len(links) < 3:
+        return False
+    linked = sum(len(a.text_content()) for a in links)
+    return linked >= 0.8 * len(element.text_content())
 
 
 def _holds_prose(element: Any) -> bool:

@@ -286,3 +286,15 @@ def test_embedded_post_quoted_in_the_story_is_kept() -> None:
     article = extract_html(page)
     assert tweet in article.text
     assert "Share on" not in article.text
+
+
+def test_hover_card_of_links_does_not_run_into_the_sentence() -> None:
+    """A span of links inside a paragraph (a person's hover card) is not read as text."""
+    card = (
+        '<span class="card"><a href="/p">Ilhan Omar</a><a href="/1">Budget vote stalls</a>'
+        '<a href="/2">Progressives oppose funding bill</a><a href="/3">More stories</a></span>'
+    )
+    page = PAGE.replace("said Mayor Ana Lopez,", f"said Mayor <span>Ana Lopez{card}</span>,")
+    text = extract_html(page).text
+    assert "said Mayor Ana Lopez, who campaigned" in text
+    assert "Budget vote" not in text
