@@ -1,11 +1,9 @@
 """Live reload of ``feeds.toml``: notice hand edits within seconds and hand over the difference.
 
-``diff_feeds`` (pure) compares two feed lists: added, removed and changed feeds, where a feed
-that kept its address under a new name is *renamed* (its history moves with it:
-``Store.rename_feed``). ``FeedsWatcher`` is the shell: an asyncio task that looks at the file
-every ``interval_s`` (2 s) by a hash of its bytes (the file is small, and unlike a modification
-time a hash cannot miss two saves within one clock tick; no dependency), validates a changed
-file with ``parse_feeds`` and calls ``on_change`` with the difference, or ``on_error`` with the
+``FeedsWatcher`` is an asyncio task that looks at the file every ``interval_s`` (2 s) by a hash
+of its bytes (the file is small, and unlike a modification time a hash cannot miss two saves
+within one clock tick; no dependency), validates a changed file with ``parse_feeds`` and calls
+``on_change`` with the difference (``bot.feeddiff``), or ``on_error`` with the
 ``ConfigFileError`` (file, line, key) while the last good feeds stay in force. An invalid text
 is reported once. A new text is acted on when two looks in a row saw it, so an editor caught
 halfway through a save (an empty or cut file) neither removes feeds nor alarms anyone.
@@ -19,16 +17,14 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import FEEDS_FILE, FeedConfig, parse_feeds
 from bot.errors import ConfigFileError
-from bot.feedfile import url_key
+from bot.feeddiff import FeedChanges, diff_feeds
 from bot.logfields import fields as log_fields
-from bot.models import FeedState
 from bot.store import Store
 
 if TYPE_CHECKING:
@@ -37,118 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("newsbot.watch")
 
 WATCH_INTERVAL_S = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class FeedChange:
-    """One feed kept across the change, with the fields that differ (``name``: renamed)."""
-
-    before: FeedConfig
-    after: FeedConfig
-    fields: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class FeedChanges:
-    """The difference between the feeds in force and a new list (``feeds``)."""
-
-    feeds: tuple[FeedConfig, ...]
-    added: tuple[FeedConfig, ...] = ()
-    removed: tuple[FeedConfig, ...] = ()
-    changed: tuple[FeedChange, ...] = ()
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
-
-    @property
-    def renamed(self) -> tuple[tuple[str, str], ...]:
-        """(old name, new name) of every renamed feed."""
-        return tuple((c.before.name, c.after.name) for c in self.changed if "name" in c.fields)
-
-
-def diff_feeds(before: Sequence[FeedConfig], after: Sequence[FeedConfig]) -> FeedChanges:
-    """What changed from ``before`` to ``after``: matched by name (any case), then by
-    address (a rename); the rest were added or removed."""
-    old_by_name = {f.name.casefold(): f for f in before}
-    pairs: list[tuple[FeedConfig, FeedConfig]] = []
-    unmatched_new: list[FeedConfig] = []
-    for feed in after:
-        old = old_by_name.pop(feed.name.casefold(), None)
-        if old is None:
-            unmatched_new.append(feed)
-        else:
-            pairs.append((old, feed))
-    old_by_url = {url_key(f.url): f for f in old_by_name.values()}
-    added = []
-    for feed in unmatched_new:
-        old = old_by_url.pop(url_key(feed.url), None)
-        if old is None:
-            added.append(feed)
-        else:
-            pairs.append((old, feed))
-    removed = tuple(f for f in before if f in old_by_url.values())
-    changed = []
-    for old, new in pairs:
-        differing = tuple(
-            f.name for f in fields(FeedConfig) if getattr(old, f.name) != getattr(new, f.name)
-        )
-        if differing:
-            changed.append(FeedChange(old, new, differing))
-    order = {f.name: i for i, f in enumerate(after)}
-    changed.sort(key=lambda c: order[c.after.name])
-    return FeedChanges(tuple(after), tuple(added), removed, tuple(changed))
-
-
-def describe_changes(
-    changes: FeedChanges, default_interval_minutes: int | None = None
-) -> list[str]:
-    """One line per change, for admins (plain text; the bot escapes it)."""
-    lines = [f"added {f.name} ({f.url})" for f in changes.added]
-    lines += [f"removed {f.name}" for f in changes.removed]
-    for change in changes.changed:
-        old, new = change.before, change.after
-        parts = []
-        if "name" in change.fields:
-            parts.append(f"renamed from {old.name}")
-        if "enabled" in change.fields:
-            parts.append("resumed" if new.enabled else "paused")
-        if "interval_minutes" in change.fields:
-            parts.append(
-                f"interval {_interval(old, default_interval_minutes)} → "
-                f"{_interval(new, default_interval_minutes)}"
-            )
-        if "url" in change.fields:
-            parts.append(f"address now {new.url}")
-        if "topic" in change.fields:
-            parts.append(f"topic {old.topic or '(none)'} → {new.topic or '(none)'}")
-        if "tags" in change.fields:
-            parts.append(f"tags {', '.join(new.tags) or '(none)'}")
-        lines.append(f"{new.name}: {', '.join(parts)}")
-    return lines
-
-
-def _interval(feed: FeedConfig, default: int | None) -> str:
-    if feed.interval_minutes is not None:
-        return f"{feed.interval_minutes} min"
-    return f"default ({default} min)" if default is not None else "default"
-
-
-def pending_renames(
-    feeds: Sequence[FeedConfig], states: Mapping[str, FeedState]
-) -> list[tuple[str, str]]:
-    """Renames the store has not caught up with (the file was changed while newsbot was
-    down, or it stopped midway): a stored state under a name the file no longer has, whose
-    address a configured feed without a state of its own now carries. Run
-    ``Store.rename_feed`` for each at start."""
-    configured = {f.name for f in feeds}
-    orphans = {url_key(s.url): name for name, s in states.items() if name not in configured}
-    renames = []
-    for feed in feeds:
-        old = orphans.pop(url_key(feed.url), None)
-        if old is not None and feed.name not in states:
-            renames.append((old, feed.name))
-    return renames
 
 
 def move_renamed_history(store: Store, renames: Sequence[tuple[str, str]]) -> int:
