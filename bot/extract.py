@@ -141,9 +141,16 @@ def _unmark_embedded_posts(tree: Any) -> None:
 
 def _is_link_card(element: Any) -> bool:
     """A span of links inside a paragraph: a hover card (a person's name, then links to their
-    stories) that would run into the sentence around it."""
+    stories) that would run into the sentence around it. The innermost such span is the card;
+    the one around it may hold the name the sentence needs."""
     if element.tag not in ("span", "div") or next(element.iterancestors("p"), None) is None:
         return False
+    return _is_mostly_links(element) and not any(
+        _is_mostly_links(inner) for inner in element.iterdescendants("span", "div")
+    )
+
+
+def _is_mostly_links(element: Any) -> bool:
     links = list(element.iter("a"))
     if len(links) < 3:
         return False
