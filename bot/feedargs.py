@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.config import FeedConfig
 from bot.errors import InputError
-from bot.feedfile import find_feed
+from bot.feedtext import find_feed
 
 ADDFEED_USAGE = "Usage: /addfeed <url> [name] [#topic]"
 FEED_USAGE = "Usage: /{command} <feed>"

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 from bot.addresses import ensure_public_url
 from bot.config import FeedConfig
 from bot.errors import FeedEditError, FeedError
-from bot.feedfile import url_key
 from bot.feeds import parse_feed
+from bot.feedtext import url_key
 from bot.fetch import Fetcher, fetch_feed
 from bot.models import FeedEntry, FetchErrorKind, FetchResult, ParsedFeed
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
 from bot.config import FeedConfig
-from bot.feedfile import url_key
+from bot.feedtext import url_key
 from bot.models import FeedState
 
 

@@ -27,14 +27,13 @@ from bot.feedfile import (
     EditResult,
     add_feed,
     add_feeds,
-    current_feeds,
-    find_feed,
     read_text,
     remove_feed,
     rename_feed,
     set_enabled,
     set_interval,
 )
+from bot.feedtext import current_feeds, find_feed
 from bot.fetch import Fetcher
 from bot.health import RATE_DAYS, count_articles_by_feed, feed_health, format_health
 from bot.opml import ImportPlan, feeds_to_opml, plan_import, read_opml

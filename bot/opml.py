@@ -31,7 +31,7 @@ import tomlkit
 from bot.config import FeedConfig, parse_feeds
 from bot.errors import ConfigFileError, OpmlError
 from bot.feedcheck import default_name
-from bot.feedfile import url_key
+from bot.feedtext import url_key
 
 NAMESPACE = "https://github.com/newsbot/newsbot/opml"
 MAX_OPML_BYTES = 2 * 1024 * 1024

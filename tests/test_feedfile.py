@@ -16,16 +16,18 @@ from bot.errors import EditConflictError, FeedEditError, UnknownFeedError
 from bot.feedblocks import Kind, classify
 from bot.feedfile import (
     add_feed,
-    add_feeds_text,
     edit_feeds_file,
-    find_feed,
     remove_feed,
-    remove_feed_text,
     rename_feed,
-    rename_feed_text,
     set_enabled,
-    set_enabled_text,
     set_interval,
+)
+from bot.feedtext import (
+    add_feeds_text,
+    find_feed,
+    remove_feed_text,
+    rename_feed_text,
+    set_enabled_text,
     set_interval_text,
     url_key,
 )

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.config import FeedConfig, parse_feeds
 from bot.errors import OpmlError
-from bot.feedfile import add_feeds_text
+from bot.feedtext import add_feeds_text
 from bot.opml import OpmlFeed, feeds_to_opml, plan_import, read_opml
 
 ROOT = Path(__file__).resolve().parents[1]
