@@ -18,11 +18,11 @@ import fcntl
 import hashlib
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.atomic import write_atomically
 from bot.config import FeedConfig
 from bot.errors import EditConflictError, FeedEditError
 from bot.feedtext import (
@@ -35,7 +35,6 @@ from bot.feedtext import (
     set_enabled_text,
     set_interval_text,
 )
-from bot.storage import fsync_dir
 
 log = logging.getLogger("newsbot.feedfile")
 
@@ -147,24 +146,7 @@ def write_text_atomically(path: Path, text: str) -> None:
     """Replace the file: temporary file beside it (same permissions), fsync, rename, fsync
     of the folder. A crash leaves the old file or the new one, never a mix. A symbolic
     link is followed: the file it points at is replaced, the link stays."""
-    path = path.resolve()
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    fsync_dir(path.parent)
+    write_atomically(path.resolve(), text.encode("utf-8"), keep_mode=True)
 
 
 @contextlib.contextmanager

@@ -141,14 +141,6 @@ def optimize(db: sqlite3.Connection) -> None:
         db.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")  # noqa: S608
 
 
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def match_sql(fts: Fts5Query) -> tuple[str, list[str], str]:
     """``FROM … WHERE …`` selecting matching rows, and the table whose rowid to read; both
     tables are joined by rowid when a query has words (stemmed) and phrases or prefixes (exact).

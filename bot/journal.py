@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bot.atomic import write_atomically
 from bot.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -155,13 +156,10 @@ class Journal:
             try:
                 with new_journal.open("wb") as file:
                     os.fsync(file.fileno())
-                tmp = self.folder / (SNAPSHOT + ".tmp")
-                with tmp.open("wb") as file:
-                    file.write(json.dumps(snapshot, ensure_ascii=False).encode())
-                    file.flush()
-                    os.fsync(file.fileno())
-                os.replace(tmp, self.folder / SNAPSHOT)
-                _fsync_dir(self.folder)
+                # the folder's fsync in write_atomically also makes the new journal's name durable
+                write_atomically(
+                    self.folder / SNAPSHOT, json.dumps(snapshot, ensure_ascii=False).encode()
+                )
             except OSError as error:
                 raise StoreError(f"cannot write the delivery ledger snapshot: {error}") from error
             self._file.close()
@@ -208,11 +206,3 @@ def _read_snapshot(path: Path) -> JSON | None:
     if not isinstance(snapshot, dict) or snapshot.get("version") != SNAPSHOT_VERSION:
         raise StoreError(f"the delivery ledger snapshot {path} has an unknown format")
     return snapshot
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.atomic import write_atomically
 from bot.config import Config, FeedConfig
 from bot.decide import DecideSettings, decide_entries, record_poll
 from bot.fetch import Fetcher, FetchSettings, fetch_feed, fetch_page
@@ -438,7 +439,7 @@ class Poller:
         if not self._unindexed:
             self.journal.unlink(missing_ok=True)
             return
-        _write_atomically(self.journal, json.dumps(sorted(self._unindexed)))
+        write_atomically(self.journal, json.dumps(sorted(self._unindexed)).encode())
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -469,20 +470,6 @@ def _log_report(report: FeedReport, state: FeedState) -> None:
         log.warning("feed failed %s", f"{values} {fields(error=report.error, next=next_poll)}")
     else:
         log.info("feed polled %s", values)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temp = path.with_name(path.name + ".tmp")
-    with open(temp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 @asynccontextmanager

@@ -33,6 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+from bot.atomic import fsync_dir
 from bot.errors import QueryError, StoreError
 from bot.fts import (
     MARK_CLOSE,
@@ -42,7 +43,6 @@ from bot.fts import (
     SEQ_BITS,
     Transaction,
     build,
-    fsync_dir,
     match_sql,
     minute_of,
     optimize,

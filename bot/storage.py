@@ -16,10 +16,7 @@ a schema version stamped in its ``_meta`` table.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,12 +25,12 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
+from bot.atomic import TEMP_SUFFIX, fsync_dir, write_atomically
 from bot.errors import StoreError
 
 Tables = dict[str, dict[str, Any]]
 
 SCHEMA_VERSION = 1
-_TEMP_SUFFIX = ".tmp"
 _ADVICE = (
     "newsbot will not start afresh over it. Restore the file from a backup, or move it aside "
     "to give up what it held"
@@ -176,7 +173,7 @@ class DirectoryVolume:
         for folder in folders:
             base = self.root / folder if folder else self.root
             if base.is_dir():
-                for path in base.glob(f".*.json.*{_TEMP_SUFFIX}"):
+                for path in base.glob(f".*.json.*{TEMP_SUFFIX}"):
                     path.unlink(missing_ok=True)
                     removed.append(path)
         return removed
@@ -204,31 +201,6 @@ class MemoryVolume:
 
     def remove(self, name: str) -> None:
         self.files.pop(name, None)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: temp file beside it, fsync, rename, fsync the folder."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename or unlink in ``folder`` durable."""
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class KeyedTable(Table):
