@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bot.atomic import write_atomically
+from bot.atomic import TEMP_SUFFIX, write_atomically
 from bot.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,8 @@ class Journal:
         for path in self.folder.glob("journal-*.jsonl"):
             if path.name != keep:
                 path.unlink(missing_ok=True)
-        (self.folder / (SNAPSHOT + ".tmp")).unlink(missing_ok=True)
+        for path in self.folder.glob(f".{SNAPSHOT}.*{TEMP_SUFFIX}"):  # a crash mid-compaction
+            path.unlink(missing_ok=True)
 
 
 def _read_snapshot(path: Path) -> JSON | None:
