@@ -72,10 +72,14 @@ def clean_paragraphs(
     title: str | None = None,
     description: str | None = None,
     author: str | None = None,
+    headings: Sequence[str] = (),
 ) -> list[str]:
     """Drop what is not article body: captions, bylines, date lines, share prompts, related
-    links, the headline and standfirst repeated on top, and a sidebar after the article."""
-    return [p for p, why in judge_paragraphs(paragraphs, title, description, author) if not why]
+    links, the headline and standfirst repeated on top, what a page puts above the headline,
+    and a sidebar after the article. ``headings`` are the page's top headings (<h1>), which
+    may word the headline differently from its <title>."""
+    judged = judge_paragraphs(paragraphs, title, description, author, headings)
+    return [p for p, why in judged if not why]
 
 
 def judge_paragraphs(
@@ -83,6 +87,7 @@ def judge_paragraphs(
     title: str | None = None,
     description: str | None = None,
     author: str | None = None,
+    headings: Sequence[str] = (),
 ) -> list[tuple[str, str]]:
     """Each paragraph (inline-cleaned) with why it is not body ('' when it is body)."""
     judged: list[tuple[str, str]] = []
@@ -113,7 +118,7 @@ def judge_paragraphs(
             in_link_list = True
             label_only = count_words(RELATED_LABEL.sub("", paragraph)) == 0
         judged.append((paragraph, why))
-    _mark_head_repeats(judged, title, description)
+    _mark_head_repeats(judged, [t for t in (title, *headings) if t], description)
     _mark_tail_sidebar(judged)
     return judged
 
@@ -134,21 +139,44 @@ def _why_not_body(paragraph: str, author: str | None) -> str:
     return ""
 
 
+# Paragraphs above a headline found in the body that are taken for page furniture.
+MAX_PARAGRAPHS_ABOVE_HEADLINE = 3
+# A standfirst (dek) is a sentence or two; a longer paragraph that a page also gives as its
+# description is the article's opening paragraph, which pages often reuse as description.
+MAX_STANDFIRST_WORDS = 40
+
+
 def _mark_head_repeats(
-    judged: list[tuple[str, str]], title: str | None, description: str | None
+    judged: list[tuple[str, str]], titles: Sequence[str], description: str | None
 ) -> None:
-    """The headline (and then the standfirst) repeated at the top of the body."""
-    dropped_title = False
+    """The headline (and then the standfirst) repeated at the top of the body, and what a
+    page puts above its headline (promos, teasers of other stories): a story starts below
+    its headline, so nothing before it among the first few paragraphs is the story."""
+    heads = [norm(t) for t in titles]
     body = [i for i, (_, why) in enumerate(judged) if not why]
-    for i in body[:2]:
+    top = body[: MAX_PARAGRAPHS_ABOVE_HEADLINE + 1]
+    at = next((n for n, i in enumerate(top) if _is_headline(norm(judged[i][0]), heads)), None)
+    if at is None:
+        return
+    for i in top[:at]:
+        judged[i] = (judged[i][0], "above headline")
+    judged[top[at]] = (judged[top[at]][0], "title")
+    for i in body[at + 1 : at + 3]:
         head = norm(judged[i][0])
-        if title and _same_text(head, norm(title)):
+        if _is_headline(head, heads):
             judged[i] = (judged[i][0], "title")
-            dropped_title = True
-        elif dropped_title and description and _same_text(head, norm(description)):
+        elif (
+            description
+            and count_words(judged[i][0]) <= MAX_STANDFIRST_WORDS
+            and _same_text(head, norm(description))
+        ):
             judged[i] = (judged[i][0], "standfirst")
         else:
             break
+
+
+def _is_headline(paragraph: str, heads: Sequence[str]) -> bool:
+    return any(_same_text(paragraph, head) for head in heads)
 
 
 def _mark_tail_sidebar(judged: list[tuple[str, str]]) -> None:

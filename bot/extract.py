@@ -55,7 +55,13 @@ def extract_html(html: str | bytes, url: str | None = None) -> Article:
     author = clean_inline(meta.author) if meta.author else None
     paragraphs = doc.text.split("\n")
     text = "\n\n".join(
-        clean_paragraphs(paragraphs, title=title, description=meta.description, author=author)
+        clean_paragraphs(
+            paragraphs,
+            title=title,
+            description=meta.description,
+            author=author,
+            headings=_headings(tree),
+        )
     )
     if not text:
         raise InputError("no article text found in the page")
@@ -87,11 +93,23 @@ def parse_text(text: str, url: str | None = None) -> Article:
     )
 
 
+# A page with more top headings than this uses <h1> for other things (teasers, sections).
+_MAX_HEADINGS = 3
+
+
+def _headings(tree: Any) -> list[str]:
+    """The page's top headings (<h1>): the headline as shown, which may be worded otherwise
+    than the <title>."""
+    found = [clean_inline(h.text_content()) for h in tree.iter("h1")]
+    return [h for h in found if h][:_MAX_HEADINGS]
+
+
 def _prune_furniture(tree: Any) -> Any:
     """A copy of the page without captions, asides and elements whose class or id names them
     furniture (caption, credit, related, share, newsletter, promo ...), unless they hold prose."""
     tree = deepcopy(tree)
     _unmark_embedded_posts(tree)
+    _wrap_loose_text(tree)
     page_chars = len(tree.text_content()) or 1
     doomed: list[Any] = []
     for element in tree.iter():
@@ -116,6 +134,33 @@ def _prune_furniture(tree: Any) -> Any:
         if parent is not None:
             _remove_keeping_tail(element, parent)
     return tree
+
+
+# Inline elements that run on within a sentence; anything else (a <br>, a block) ends it.
+_INLINE_TAGS = frozenset(
+    {"a", "abbr", "b", "bdi", "cite", "code", "em", "font", "i", "mark", "q", "s", "small"}
+    | {"span", "strong", "sub", "sup", "time", "u"}
+)
+_CONTAINER_TAGS = ("div", "section", "article", "main", "td")
+_LOOSE_PROSE_WORDS = 8
+
+
+def _wrap_loose_text(tree: Any) -> None:
+    """A container whose own text opens with prose before its first child ('<div>Following
+    the … <em>DigiTimes</em>. A preview …<br>') holds a paragraph not in any <p>: wrap that run
+    in one, which the extractor would otherwise pass over while keeping the rest."""
+    for element in list(tree.iter(*_CONTAINER_TAGS)):
+        text = element.text or ""
+        if len(element) == 0 or len(text.split()) < _LOOSE_PROSE_WORDS:
+            continue
+        paragraph = element.makeelement("p", {})
+        paragraph.text = text
+        element.text = None
+        for child in list(element):
+            if not isinstance(child.tag, str) or child.tag not in _INLINE_TAGS:
+                break
+            paragraph.append(child)  # moves the child with its tail
+        element.insert(0, paragraph)
 
 
 _EMBEDDED_POST = re.compile(r"tweet|instagram|tiktok|bluesky|threads|mastodon|facebook", re.I)

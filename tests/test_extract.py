@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -298,3 +300,67 @@ def test_hover_card_of_links_does_not_run_into_the_sentence() -> None:
     text = extract_html(page).text
     assert "said Mayor Ana Lopez, who campaigned" in text
     assert "Budget vote" not in text
+
+
+@pytest.mark.parametrize(
+    "page_id",
+    [
+        "232a43fb15abde807427b2a7bf4f772e27b8760554370956d8291df4e8166dbf",  # <div>text<em>…<br>
+        "287e4d9f4af31733aad6534aefb2bd00fb344ec8d6ebf1ac99dbc4d762da0ca4",  # <section>text<p>
+    ],
+)
+def test_first_paragraph_written_loose_in_its_container_is_kept(corpus: Path, page_id: str) -> None:
+    """A first paragraph set as its container's own text, not in a <p>, stays in the body
+    (the extractor's fallback on these pages reads only <p>s and lines after <br>s)."""
+    base = corpus / "extraction" / "zyte"
+    row = next(
+        json.loads(line)
+        for line in (base / "truth.jsonl").open(encoding="utf-8")
+        if json.loads(line)["id"] == page_id
+    )
+    first = row["articleBody"].split("\n")[0]
+    text = extract_html((base / row["page"]).read_bytes(), url=row["url"]).text
+    assert " ".join(first.split()[:25]) in " ".join(text.split())
+
+
+def test_headline_worded_otherwise_than_the_title_is_not_body() -> None:
+    """The page's <h1> opening the body is the headline, though <title> words it otherwise."""
+    page = PAGE.replace(
+        "<h1>City expands bus network</h1>",
+        "<h1>Six new bus routes for the north, and riders ask: what took so long?</h1>",
+    ).replace("</head>", '<meta property="og:title" content="City expands bus network"></head>')
+    article = extract_html(page)
+    assert article.title == "City expands bus network"
+    assert article.paragraphs[0].startswith("The city council voted")
+
+
+def test_what_a_page_puts_above_the_headline_is_not_body() -> None:
+    """Promos above the headline repeated in the body go; the story starts below it."""
+    title = "City expands bus network to the north"
+    promo = [
+        "Night mode is an automatic setting on the new phones, which takes better pictures.",
+        "New phones now available",
+    ]
+    assert clean_paragraphs([*promo, title, *BODY], title=title) == BODY
+
+
+@pytest.mark.parametrize(
+    ("dek", "is_standfirst"),
+    [
+        ("Six new routes will cost $40 million.", True),
+        (
+            "Welcome to the new bus network. While it looks familiar, the city's new routes "
+            "move the needle in a big way. We spent the last several days riding every line "
+            "and can say the council listened to riders this time around. Let's talk about it.",
+            False,
+        ),
+    ],
+)
+def test_standfirst_is_short_and_a_long_described_opening_is_body(
+    dek: str, is_standfirst: bool
+) -> None:
+    """Under the headline, a short dek that is the description goes; an opening paragraph of
+    many sentences that the page also uses as its description stays."""
+    title = "City expands bus network to the north"
+    kept = clean_paragraphs([title, dek, *BODY], title=title, description=dek)
+    assert kept == (BODY if is_standfirst else [dek, *BODY])
