@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackContext,
@@ -36,14 +37,18 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import callbacks, commands
+from bot import admin, callbacks, commands
 from bot import services as chat_services
+from bot.admin import ADMIN_COMMANDS
+from bot.admin_notices import AdminDesk
 from bot.chats import Chats
 from bot.commands import COMMANDS
 from bot.config import BotSettings, Config
 from bot.delivery import Delivery, DeliverySettings, build_rate_limiter
 from bot.digests import Digests
 from bot.errors import ConfigError
+from bot.feeddiff import pending_renames
+from bot.fetch import Fetcher
 from bot.jobs import JOB_KWARGS, PollTicker, register_poll_job
 from bot.ledger import Ledger
 from bot.logfields import fields
@@ -52,11 +57,13 @@ from bot.prefs import defaults_from_settings
 from bot.search import SearchIndex
 from bot.services import Services
 from bot.store import Store
+from bot.watch import move_renamed_history
 
 log = logging.getLogger("newsbot.app")
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DIGEST_JOB = "digest-tick"
+HEALTH_JOB = "feed-health"
 POLL_DRAIN_SHARE = 0.5  # of drain_timeout_s that running poll cycles get to commit
 
 BotApp = Application[Any, Any, Any, Any, Any, Any]
@@ -73,6 +80,7 @@ class Runtime:
     digests: Digests
     ticker: PollTicker | None
     settings: BotSettings
+    admin: AdminDesk
 
 
 def utc_now() -> datetime:
@@ -97,6 +105,7 @@ def build_app(
     ledger: Ledger | None = None,
     poller: Poller | None = None,
     request: BaseRequest | None = None,
+    fetcher: Fetcher | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> BotApp:
     """The bot of ``config``: handlers, delivery, jobs. Raises telegram.error.InvalidToken
@@ -126,6 +135,11 @@ def build_app(
         else Ledger.open(config.data_dir, retention_days=config.settings.store.retention_days)
     )
     chats = Chats(store)
+    if poller is not None:  # renames made in feeds.toml while the bot was down
+        renames = pending_renames(poller.config.feeds, store.feed_states())
+        move_renamed_history(store, renames)
+        for old, new in renames:
+            chats.rename_feed(old, new, clock())
     services: Services | None = None
 
     async def on_blocked(chat_id: int) -> None:
@@ -146,15 +160,29 @@ def build_app(
         items_per_digest=settings.items_per_digest,
     )
     services = Services(config, chats, digests, index, defaults, clock)
+    desk = AdminDesk(app.bot, config, store, ledger, chats, clock, poller=poller, fetcher=fetcher)
     if poller is not None:
         services.feeds_in_force = lambda: poller.config.feeds
+    else:
+        services.feeds_in_force = lambda: desk.feeds
     ticker = PollTicker(poller) if poller is not None else None
     app.bot_data["services"] = services
-    app.bot_data["runtime"] = Runtime(store, index, ledger, delivery, digests, ticker, settings)
+    app.bot_data["admin"] = desk
+    app.bot_data["runtime"] = Runtime(
+        store, index, ledger, delivery, digests, ticker, settings, desk
+    )
     add_handlers(app)
     if app.job_queue is not None:
         if ticker is not None:
             register_poll_job(app.job_queue, ticker, tick_s=settings.digest_tick_s)
+            app.job_queue.run_repeating(
+                _health_tick,
+                interval=settings.digest_tick_s,
+                first=settings.digest_tick_s,
+                name=HEALTH_JOB,
+                data=desk,
+                job_kwargs=dict(JOB_KWARGS),
+            )
         app.job_queue.run_repeating(
             _digest_tick,
             interval=settings.digest_tick_s,
@@ -179,8 +207,20 @@ def add_handlers(app: BotApp) -> None:
         ("alerts", commands.alerts),
         ("timezone", commands.timezone),
         ("help", commands.help_command),
+        ("addfeed", admin.addfeed),
+        ("removefeed", admin.removefeed),
+        ("pausefeed", admin.pausefeed),
+        ("resumefeed", admin.resumefeed),
+        ("renamefeed", admin.renamefeed),
+        ("setinterval", admin.setinterval),
+        ("reload", admin.reload),
+        ("feedstatus", admin.feedstatus),
+        ("stats", admin.stats),
+        ("export", admin.export),
+        ("import", admin.import_command),
     ):
         app.add_handler(CommandHandler(name, handler))
+    app.add_handler(MessageHandler(filters.Document.ALL, admin.document))
     app.add_handler(CallbackQueryHandler(callbacks.button))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, commands.chat_migrated))
     app.add_handler(MessageHandler(filters.COMMAND, commands.unknown))
@@ -191,8 +231,28 @@ def add_handlers(app: BotApp) -> None:
 
 
 def menu() -> list[BotCommand]:
-    """The command menu setMyCommands registers (the same list as /help)."""
+    """The command menu setMyCommands registers for everyone (the same list as /help)."""
     return [BotCommand(name, f"{what} ({args})" if args else what) for name, args, what in COMMANDS]
+
+
+def admin_menu() -> list[BotCommand]:
+    """The menu of an admin's private chat: everyone's commands, then the admin commands."""
+    extra = [
+        BotCommand(name, f"{what} ({args})" if args else what)
+        for name, args, what in ADMIN_COMMANDS
+    ]
+    return menu() + extra
+
+
+async def register_menus(app: BotApp, admins: frozenset[int]) -> None:
+    """setMyCommands: the public menu, and each admin's own (scope: their private chat). An
+    admin who never opened a chat with the bot cannot have one; that is logged."""
+    await app.bot.set_my_commands(menu())
+    for admin_id in sorted(admins):
+        try:
+            await app.bot.set_my_commands(admin_menu(), scope=BotCommandScopeChat(admin_id))
+        except TelegramError as exc:
+            log.warning("admin menu not set %s", fields(admin=admin_id, error=str(exc)[:120]))
 
 
 def runtime(app: BotApp) -> Runtime:
@@ -209,17 +269,25 @@ async def _digest_tick(context: CallbackContext[Any, Any, Any, Any]) -> None:
         await job.data.tick()
 
 
+async def _health_tick(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """The JobQueue callback: failure and recovery notices for admins."""
+    job = context.job
+    if job is not None and isinstance(job.data, AdminDesk):
+        await job.data.check_health()
+
+
 async def serve(app: BotApp, *, stop: asyncio.Event | None = None) -> None:
     """Run the bot until ``stop`` is set (by default: on SIGTERM or SIGINT), then shut down
     in order. Raises telegram.error.InvalidToken when the server refuses the token."""
     rt = runtime(app)
     stop = stop or _stop_on_signals()
     async with app:  # initialize: getMe checks the token
-        await app.bot.set_my_commands(menu())
+        await register_menus(app, rt.admin.admins)
         due = rt.digests.start(rt.digests.clock())
         sender = asyncio.create_task(rt.delivery.run(), name="delivery")
         await app.start()
         await _start_updates(app, rt.settings)
+        rt.admin.watcher.start()
         log.info(
             "bot running %s",
             fields(
@@ -235,6 +303,7 @@ async def serve(app: BotApp, *, stop: asyncio.Event | None = None) -> None:
         log.info("bot stopping %s", fields(sender_failed=sender.done()))
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
+        await rt.admin.aclose()
         await app.stop()  # the job queue too: no new ticks
         await _drain_polls(rt)
         if not sender.done():

@@ -99,6 +99,25 @@ class CloseMenu:
     """Remove the keyboard."""
 
 
+ADMIN_ACTIONS = ("remove", "pause", "resume", "status")
+
+
+@dataclass(frozen=True, slots=True)
+class AdminPick:
+    """An admin picked a feed for a command (``action`` one of ``ADMIN_ACTIONS``)."""
+
+    action: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportAnswer:
+    """Confirm (or cancel) the OPML import kept under ``ref``."""
+
+    confirm: bool
+    ref: str
+
+
 Button = (
     SearchMore
     | ShowScreen
@@ -110,6 +129,8 @@ Button = (
     | AllFeeds
     | RemoveAlert
     | CloseMenu
+    | AdminPick
+    | ImportAnswer
 )
 
 
@@ -156,11 +177,16 @@ def _encode(button: Button) -> str:
             return f"al:rm:{alert_id}"
         case CloseMenu():
             return "x"
+        case AdminPick(action=action, key=key):
+            return f"ad:{action}:{key}"
+        case ImportAnswer(confirm=confirm, ref=ref):
+            return f"im:{'y' if confirm else 'n'}:{ref}"
     raise TypeError(f"not a button: {button!r}")
 
 
 _NUMBER = re.compile(r"\d{1,6}")
 _KEY = re.compile(r"[0-9a-f]{10}")
+_REF = re.compile(r"[0-9a-f]{1,8}")
 
 
 def parse_button(data: str | None) -> Button | None:
@@ -197,4 +223,14 @@ def parse_button(data: str | None) -> Button | None:
     if kind == "al":
         action, _, number = rest.partition(":")
         return RemoveAlert(int(number)) if action == "rm" and _NUMBER.fullmatch(number) else None
+    if kind == "ad":
+        action, _, key = rest.partition(":")
+        return AdminPick(action, key) if action in ADMIN_ACTIONS and _KEY.fullmatch(key) else None
+    if kind == "im":
+        answer, _, ref = rest.partition(":")
+        return (
+            ImportAnswer(answer == "y", ref)
+            if answer in ("y", "n") and _REF.fullmatch(ref)
+            else None
+        )
     return None

@@ -13,11 +13,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot import admin
 from bot.buttons import (
     TIME_PRESETS,
+    AdminPick,
     AllFeeds,
     Button,
     CloseMenu,
+    ImportAnswer,
     RemoveAlert,
     SearchMore,
     SetEmpty,
@@ -52,6 +55,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if pressed is None or chat_id is None:
         log.info("button refused %s", fields(chat=chat_id, data=(query.data or "")[:64]))
         await query.answer(STALE)
+        return
+    if isinstance(pressed, AdminPick | ImportAnswer):
+        await admin.press(update, context, pressed)
         return
     s = services(context)
     if isinstance(pressed, SearchMore):

@@ -86,6 +86,18 @@ class Chats:
         self._prefs[new_chat_id] = moved
         return moved
 
+    def rename_feed(self, old: str, new: str, now: datetime) -> int:
+        """A feed was renamed: chats subscribed to it by name follow it; returns how many."""
+        wanted = old.casefold()
+        moved = []
+        for prefs in self._prefs.values():
+            if any(name.casefold() == wanted for name in prefs.feeds):
+                names = tuple(new if n.casefold() == wanted else n for n in prefs.feeds)
+                moved.append(prefs.changed(now, feeds=tuple(dict.fromkeys(names))))
+        if moved:
+            self.put(*moved)
+        return len(moved)
+
     # -- alerts -------------------------------------------------------------------------
 
     def alerts(self, chat_id: int) -> tuple[Alert, ...]:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.admin_notices import AdminDesk
 from bot.buttons import RemoveAlert, encode_button, search_more
 from bot.chats import Chats
 from bot.errors import InputError, PrefsError, QueryError
@@ -66,6 +67,13 @@ def help_text() -> str:
     for name, args, what in COMMANDS:
         lines.append(f"/{name}{' ' + args if args else ''} — {what}")
     return "\n".join(lines)
+
+
+def admin_help_text() -> str:
+    """/help for an admin: every command, then the admin commands."""
+    from bot.admin import admin_help_lines
+
+    return help_text() + "\n\nFor admins:\n" + "\n".join(admin_help_lines())
 
 
 def _chat_id(update: Update) -> int | None:
@@ -342,7 +350,12 @@ def alerts_screen(chats: Chats, chat_id: int) -> tuple[str, list[Row]]:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every command and what it does."""
+    """Every command and what it does (for an admin, the admin commands too)."""
+    desk = context.application.bot_data.get("admin")
+    user = update.effective_user
+    if isinstance(desk, AdminDesk) and desk.is_admin(user.id if user else None):
+        await reply(update, admin_help_text(), html=False)
+        return
     await reply(update, help_text(), html=False)
 
 

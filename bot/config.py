@@ -102,6 +102,9 @@ class BotSettings:
     webhook_url: str = _text("", url=True)
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = _number(8443, 1, 65535)
+    admins: tuple[int, ...] = ()
+    allow_private_feeds: bool = False
+    failure_notice_after: int = _number(3, 1, 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +186,10 @@ def load_config(environ: Mapping[str, str], cwd: Path | None = None) -> Config:
             feeds = parse_feeds(_read(feeds_path), str(feeds_path))
         except ConfigFileError as exc:
             problems += exc.problems
+    try:
+        settings = with_admins(settings, parse_admins(environ.get("NEWSBOT_ADMINS", "")))
+    except ConfigFileError as exc:
+        problems += exc.problems
     if problems:
         raise ConfigFileError(problems)
     data_dir = base / (environ.get("NEWSBOT_DATA") or settings.store.data_dir)
@@ -288,7 +295,7 @@ def _build(
         problem = _check_value(value, hints[key], fields[key].metadata)
         if problem:
             problems.append(f"{where}: {problem}, got {_show(value)}")
-        elif hints[key] == tuple[str, ...]:
+        elif hints[key] in (tuple[str, ...], tuple[int, ...]):
             values[key] = tuple(value)
         else:
             values[key] = float(value) if hints[key] is float else value
@@ -299,6 +306,10 @@ def _check_value(value: Any, hint: Any, meta: Mapping[str, Any]) -> str | None:
     """What is wrong with a setting's value, or None."""
     if hint is bool:
         return None if isinstance(value, bool) else "must be true or false"
+    if hint == tuple[int, ...]:
+        if not isinstance(value, list) or not all(_is_user_id(v) for v in value):
+            return "must be a list of Telegram user ids (positive whole numbers), like [123456789]"
+        return None
     if hint == tuple[str, ...]:
         if not isinstance(value, list) or any(_check_value(v, str, {}) for v in value):
             return 'must be a list of non-empty text, like ["08:00", "18:30"]'
@@ -325,6 +336,34 @@ def _check_value(value: Any, hint: Any, meta: Mapping[str, Any]) -> str | None:
     if not ok or not low <= value <= high:
         return f"must be {kind} from {low:g} to {high:g}"
     return None
+
+
+def _is_user_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**53
+
+
+def parse_admins(text: str) -> tuple[int, ...]:
+    """The user ids of ``NEWSBOT_ADMINS`` ("123, 456"); ``ConfigFileError`` for anything else."""
+    ids = []
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or not _is_user_id(int(part)):
+            raise ConfigFileError(
+                [
+                    f"NEWSBOT_ADMINS: {part!r} is not a Telegram user id; write the ids "
+                    "separated by commas, like 123456789,987654321"
+                ]
+            )
+        ids.append(int(part))
+    return tuple(ids)
+
+
+def with_admins(settings: Settings, extra: Sequence[int]) -> Settings:
+    """The settings with more admins (from the environment), each id once, file's first."""
+    merged = tuple(dict.fromkeys((*settings.bot.admins, *extra)))
+    return dataclasses.replace(settings, bot=dataclasses.replace(settings.bot, admins=merged))
 
 
 def parse_feeds(text: str, source: str = FEEDS_FILE) -> tuple[FeedConfig, ...]:
