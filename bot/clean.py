@@ -75,9 +75,9 @@ def clean_paragraphs(
     headings: Sequence[str] = (),
 ) -> list[str]:
     """Drop what is not article body: captions, bylines, date lines, share prompts, related
-    links, the headline and standfirst repeated on top, what a page puts above the headline,
-    and a sidebar after the article. ``headings`` are the page's top headings (<h1>), which
-    may word the headline differently from its <title>."""
+    links, the headline and standfirst repeated on top, and a sidebar after the article.
+    ``headings`` are the page's top headings (<h1>), which may word the headline otherwise
+    than its <title>."""
     judged = judge_paragraphs(paragraphs, title, description, author, headings)
     return [p for p, why in judged if not why]
 
@@ -139,8 +139,6 @@ def _why_not_body(paragraph: str, author: str | None) -> str:
     return ""
 
 
-# Paragraphs above a headline found in the body that are taken for page furniture.
-MAX_PARAGRAPHS_ABOVE_HEADLINE = 3
 # A standfirst (dek) is a sentence or two; a longer paragraph that a page also gives as its
 # description is the article's opening paragraph, which pages often reuse as description.
 MAX_STANDFIRST_WORDS = 40
@@ -149,24 +147,19 @@ MAX_STANDFIRST_WORDS = 40
 def _mark_head_repeats(
     judged: list[tuple[str, str]], titles: Sequence[str], description: str | None
 ) -> None:
-    """The headline (and then the standfirst) repeated at the top of the body, and what a
-    page puts above its headline (promos, teasers of other stories): a story starts below
-    its headline, so nothing before it among the first few paragraphs is the story."""
+    """The headline (as <title> or <h1> word it), and then the standfirst, repeated at the
+    top of the body."""
     heads = [norm(t) for t in titles]
+    dropped_title = False
     body = [i for i, (_, why) in enumerate(judged) if not why]
-    top = body[: MAX_PARAGRAPHS_ABOVE_HEADLINE + 1]
-    at = next((n for n, i in enumerate(top) if _is_headline(norm(judged[i][0]), heads)), None)
-    if at is None:
-        return
-    for i in top[:at]:
-        judged[i] = (judged[i][0], "above headline")
-    judged[top[at]] = (judged[top[at]][0], "title")
-    for i in body[at + 1 : at + 3]:
+    for i in body[:2]:
         head = norm(judged[i][0])
         if _is_headline(head, heads):
             judged[i] = (judged[i][0], "title")
+            dropped_title = True
         elif (
-            description
+            dropped_title
+            and description
             and count_words(judged[i][0]) <= MAX_STANDFIRST_WORDS
             and _same_text(head, norm(description))
         ):

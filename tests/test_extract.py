@@ -334,16 +334,6 @@ def test_headline_worded_otherwise_than_the_title_is_not_body() -> None:
     assert article.paragraphs[0].startswith("The city council voted")
 
 
-def test_what_a_page_puts_above_the_headline_is_not_body() -> None:
-    """Promos above the headline repeated in the body go; the story starts below it."""
-    title = "City expands bus network to the north"
-    promo = [
-        "Night mode is an automatic setting on the new phones, which takes better pictures.",
-        "New phones now available",
-    ]
-    assert clean_paragraphs([*promo, title, *BODY], title=title) == BODY
-
-
 @pytest.mark.parametrize(
     ("dek", "is_standfirst"),
     [
