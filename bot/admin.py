@@ -21,10 +21,11 @@ from typing import Any
 from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
+from bot.addresses import ensure_public_url
 from bot.admin_notices import AdminDesk, admin_desk, invalid_text
 from bot.buttons import AdminPick, ImportAnswer, encode_button, name_key
 from bot.config import FeedConfig
-from bot.errors import ConfigFileError, FeedEditError, InputError, OpmlError
+from bot.errors import ConfigFileError, FeedEditError, FeedError, InputError, OpmlError
 from bot.feedargs import parse_addfeed, parse_feed, parse_interval, parse_rename
 from bot.feedcheck import FeedCheck, check_feed, new_feed
 from bot.feeddiff import FeedChanges, describe_changes, diff_feeds
@@ -47,7 +48,7 @@ from bot.health import (
     format_stats,
 )
 from bot.logfields import fields
-from bot.opml import MAX_OPML_BYTES, feeds_to_opml, plan_import, read_opml
+from bot.opml import MAX_OPML_BYTES, ImportPlan, OpmlFeed, feeds_to_opml, plan_import, read_opml
 from bot.replies import reply
 from bot.settings_ui import Row
 from bot.telegram_html import escape_text
@@ -418,7 +419,7 @@ async def _import_document(
     except OpmlError as exc:
         await reply(update, f"Cannot import that file: {exc}", html=False)
         return
-    plan = plan_import(desk.feeds, outlines)
+    plan = await public_plan(desk, plan_import(desk.feeds, outlines))
     preview = format_plan(plan).rstrip("\n")
     if not plan.to_add:
         await reply(update, preview + "\nNothing to add.", html=False)
@@ -431,6 +432,29 @@ async def _import_document(
         )
     ]
     await reply(update, preview + "\nAdd them?", html=False, rows=rows)
+
+
+async def public_plan(desk: AdminDesk, plan: ImportPlan) -> ImportPlan:
+    """The plan with feeds on the server's own network moved to the invalid ones, unless
+    settings allow them (the same rule as /addfeed)."""
+    if desk.allow_private or not plan.to_add:
+        return plan
+    problems = await asyncio.gather(*(_private_problem(f.url) for f in plan.to_add))
+    keep = tuple(f for f, problem in zip(plan.to_add, problems, strict=True) if problem is None)
+    refused = tuple(
+        (OpmlFeed(f.url, f.name, f.topic), problem + PRIVATE_HINT)
+        for f, problem in zip(plan.to_add, problems, strict=True)
+        if problem is not None
+    )
+    return ImportPlan(keep, plan.present, plan.invalid + refused)
+
+
+async def _private_problem(url: str) -> str | None:
+    try:
+        await ensure_public_url(url)
+    except FeedError as exc:
+        return str(exc)
+    return None
 
 
 # -- buttons --------------------------------------------------------------------------------
@@ -466,7 +490,7 @@ async def _answer_import(desk: AdminDesk, pressed: ImportAnswer, user: int | Non
         return "That import has expired or was answered already; send the file again."
     if not pressed.confirm:
         return "Import cancelled; nothing was added."
-    plan = plan_import(desk.feeds, outlines)
+    plan = await public_plan(desk, plan_import(desk.feeds, outlines))
     if not plan.to_add:
         return "Nothing to add any more: every feed of the file is in the list."
     return await apply_edit(desk, lambda: add_feeds(desk.path, plan.to_add), user)

@@ -16,9 +16,11 @@ from typing import Any, TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
 from bot.config import Config, load_config
+from bot.feeddiff import pending_renames
 from bot.jobs import TICK_S, PollTicker, add_poll_job
 from bot.logfields import fields
 from bot.poll import FeedReport, open_poller
+from bot.watch import move_renamed_history, watch_poller
 
 log = logging.getLogger("newsbot.fetch")
 _BAR_CELLS = 30
@@ -98,12 +100,18 @@ async def fetch_forever(config: Config, *, tick_s: float = TICK_S) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with open_poller(config) as poller:
+        move_renamed_history(
+            poller.store, pending_renames(config.feeds, poller.store.feed_states())
+        )
+        watcher = watch_poller(poller)  # feeds.toml edits apply while it runs (logged)
         ticker = PollTicker(poller)
         scheduler = AsyncIOScheduler(timezone=UTC)
         add_poll_job(scheduler, ticker, tick_s=tick_s)
         scheduler.start()
+        watcher.start()
         log.info("fetching %s", fields(feeds=len(config.feeds), tick_s=tick_s))
         await stop.wait()
+        await watcher.stop()
         scheduler.shutdown(wait=False)
         log.info("stopping %s", fields(polls_in_flight=len(poller.in_flight)))
         drain = asyncio.create_task(ticker.drain())

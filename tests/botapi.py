@@ -17,6 +17,8 @@ A test plays the users and scripts the faults::
         server.block(chat_id=43)                  # 403 until unblock(43)
         server.migrate_group(-100, -1001234)      # 400 migrate_to_chat_id, plus service updates
         server.fail("sendMessage", drop=True)     # close the socket without an answer
+        server.make_admin(-100, user_id=7)        # getChatMember says "administrator"
+        server.send_user_document(42, "feeds.opml", data, caption="/import")  # getFile too
 
 ``calls`` records every request (method, params, time, chat, HTTP status); ``sent`` holds the
 messages that were really delivered, per chat. The server runs in a daemon thread
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.telegram_markup import parse_telegram_html, utf16_units
 
@@ -110,6 +112,7 @@ class _State:
     blocked: set[int] = field(default_factory=set)
     callback_answers: list[JSON] = field(default_factory=list)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    chat_admins: dict[int, set[int]] = field(default_factory=dict)
 
 
 class BotApiServer:
@@ -221,6 +224,37 @@ class BotApiServer:
             self._changed.notify_all()
         return full
 
+    def send_user_document(
+        self,
+        chat_id: int,
+        file_name: str,
+        data: bytes,
+        *,
+        caption: str | None = None,
+        user_id: int | None = None,
+    ) -> JSON:
+        """A user sends a file (with an optional caption); the bot can getFile and download it."""
+        file_id = f"up{next(self._ids)}"
+        with self._changed:
+            self._state.files[file_id] = (file_name, data)
+        message = self._new_message(chat_id, self.user(user_id or abs(chat_id)), None)
+        message["document"] = {"file_id": file_id, "file_unique_id": file_id,
+                               "file_name": file_name, "file_size": len(data)}  # fmt: skip
+        if caption is not None:
+            message["caption"] = caption
+            command = re.match(r"/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?", caption)
+            if command:
+                length = utf16_units(command.group(0))
+                message["caption_entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": length}
+                ]
+        return self.inject_update({"message": message})
+
+    def make_admin(self, chat_id: int, *, user_id: int) -> None:
+        """getChatMember answers "administrator" for this user in this group."""
+        with self._changed:
+            self._state.chat_admins.setdefault(chat_id, set()).add(user_id)
+
     def migrate_group(self, old_chat_id: int, new_chat_id: int) -> None:
         """The group becomes a supergroup: sends to the old id fail with migrate_to_chat_id."""
         with self._changed:
@@ -300,6 +334,11 @@ class BotApiServer:
         """The default command menu the bot registered."""
         with self._changed:
             return list(self._state.commands.get("default", []))
+
+    def chat_commands(self, chat_id: int) -> list[JSON]:
+        """The command menu the bot registered for one chat (scope ``chat``)."""
+        with self._changed:
+            return list(self._state.commands.get(f"chat{chat_id}", []))
 
     @property
     def callback_answers(self) -> list[JSON]:
@@ -397,6 +436,10 @@ class BotApiServer:
             return True
         if method == "getchat":
             return self.chat(_require_chat(chat_id))
+        if method == "getchatmember":
+            return self._chat_member(_require_chat(chat_id), int(params.get("user_id") or 0))
+        if method == "getfile":
+            return self._file_info(str(params.get("file_id") or ""))
         if method in ("sendmessage", "senddocument"):
             return self._send(method, params, _require_chat(chat_id))
         if method in ("editmessagetext", "editmessagereplymarkup"):
@@ -424,9 +467,42 @@ class BotApiServer:
                 self._changed.wait(left)
             return self._state.updates[:limit]
 
+    def _chat_member(self, chat_id: int, user_id: int) -> JSON:
+        self._check_chat(chat_id)
+        user = self.user(user_id)
+        with self._changed:
+            is_admin = user_id in self._state.chat_admins.get(chat_id, set())
+        if is_admin:
+            return {"status": "administrator", "user": user, "can_be_edited": False,
+                    "is_anonymous": False, "can_manage_chat": True,
+                    "can_delete_messages": True, "can_manage_video_chats": True,
+                    "can_restrict_members": True, "can_promote_members": False,
+                    "can_change_info": True, "can_invite_users": True,
+                    "can_post_stories": False, "can_edit_stories": False,
+                    "can_delete_stories": False}  # fmt: skip
+        return {"status": "member", "user": user}
+
+    def _file_info(self, file_id: str) -> JSON:
+        with self._changed:
+            found = self._state.files.get(file_id)
+        if found is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(found[1]),
+                "file_path": f"documents/{file_id}"}  # fmt: skip
+
+    def file_bytes(self, file_path: str) -> bytes | None:
+        """The bytes behind a ``file_path`` getFile gave (downloads)."""
+        file_id = file_path.removeprefix("documents/")
+        with self._changed:
+            found = self._state.files.get(file_id)
+        return found[1] if found is not None else None
+
     def _commands(self, method: str, params: JSON) -> Any:
         scope = params.get("scope") or {"type": "default"}
-        key = f"{scope.get('type')}:{params.get('language_code', '')}".rstrip(":")
+        kind = str(scope.get("type"))
+        if kind == "chat":
+            kind = f"chat{scope.get('chat_id')}"
+        key = f"{kind}:{params.get('language_code', '')}".rstrip(":")
         with self._changed:
             if method == "setmycommands":
                 commands = params.get("commands")
@@ -583,6 +659,7 @@ def _parse_body(content_type: str, body: bytes) -> JSON:
 
 def _make_handler(server: BotApiServer) -> type[BaseHTTPRequestHandler]:
     path_pattern = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)$")
+    file_pattern = re.compile(r"^/file/bot(?P<token>[^/]+)/(?P<path>.+)$")
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -601,6 +678,18 @@ def _make_handler(server: BotApiServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             parts = urlsplit(self.path)
+            download = file_pattern.match(unquote(parts.path))  # PTB quotes the token's ":"
+            if download is not None and download.group("token") == server.token:
+                data = server.file_bytes(download.group("path"))
+                if data is None:
+                    self._reply(404, _error(404, "Not Found", None))
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             match = path_pattern.match(parts.path)
             if match is None:
                 self._reply(404, _error(404, "Not Found", None))
