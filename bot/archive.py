@@ -180,9 +180,7 @@ class Archive:
         """Drop whole archive shards older than ``retention_days`` and seen shards older than
         ``seen_retention_days``, carrying marks consulted since opening into the newest shard."""
         today = now.astimezone(UTC).date()
-        old_archive = [
-            k for k in self._archive_keys if _day(k) < today - timedelta(days=retention_days)
-        ]
+        old_archive = self._expired_archive_keys(now, retention_days)
         for key in old_archive:
             self._volume.remove(_name(ARCHIVE, key))
         self._archive_keys = [k for k in self._archive_keys if k not in old_archive]
@@ -215,6 +213,15 @@ class Archive:
         self._marks = {i: m for i, m in self._marks.items() if m[2] not in gone}
         self._where = {a: k for a, k in self._where.items() if k not in gone}
         return PruneResult(len(old_archive), len(old_seen), len(carried))
+
+    def expired_ids(self, now: datetime, retention_days: int) -> list[str]:
+        """Ids of the articles that ``prune`` with this retention will delete."""
+        expired = set(self._expired_archive_keys(now, retention_days))
+        return sorted(a for a, key in self._where.items() if key in expired)
+
+    def _expired_archive_keys(self, now: datetime, retention_days: int) -> list[str]:
+        cut = now.astimezone(UTC).date() - timedelta(days=retention_days)
+        return [k for k in self._archive_keys if _day(k) < cut]
 
     def _recover_marks(self) -> None:
         """Restore the marks of the newest archive shard's articles that a crash kept from

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.job import Job  # type: ignore[import-untyped]
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
+from bot.errors import NewsbotError
 from bot.logfields import fields
 from bot.poll import FeedReport, Poller
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("newsbot.jobs")
 
 TICK_S = 30.0
+PRUNE_EVERY_S = 3600.0
 POLL_JOB = "poll-tick"
 JOB_KWARGS: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
 
@@ -43,9 +46,14 @@ class PollTicker:
 
     poller: Poller
     cycles: set[asyncio.Task[list[FeedReport]]] = field(default_factory=set)
+    prune_every_s: float = PRUNE_EVERY_S
+    _cycles_done: int = field(default=0, init=False)
+    _last_prune: float | None = field(default=None, init=False)
 
     async def tick(self) -> int:
-        """Start polling every due feed not in flight; returns how many were started."""
+        """Start polling every due feed not in flight; returns how many were started.
+        Between cycles, at most once per ``prune_every_s``, expired articles are pruned."""
+        await self._prune_if_due()
         due = self.poller.due_feeds(self.poller.clock())
         if not due:
             return 0
@@ -63,6 +71,7 @@ class PollTicker:
             log.error("poll cycle failed %s", fields(error=repr(exc)), exc_info=exc)
             return
         reports = task.result()
+        self._cycles_done += 1
         log.info(
             "poll cycle done %s",
             fields(
@@ -72,6 +81,19 @@ class PollTicker:
                 failed=sum(1 for r in reports if r.errors),
             ),
         )
+
+    async def _prune_if_due(self) -> None:
+        # after a completed cycle, so the store knows which old entries feeds still list
+        if self.cycles or not self._cycles_done:
+            return
+        started = time.monotonic()
+        if self._last_prune is not None and started - self._last_prune < self.prune_every_s:
+            return
+        self._last_prune = started
+        try:
+            await self.poller.prune()
+        except NewsbotError as exc:
+            log.error("prune failed %s", fields(error=str(exc)))
 
     async def drain(self) -> None:
         """Wait for the running cycles to commit what they found."""

@@ -44,7 +44,7 @@ from bot.ingest import ReadJob, ReadResult, ReadSettings, build_article, parse_f
 from bot.logfields import fields
 from bot.models import FeedEntry, FeedState, FetchResult, ParsedFeed, StoredArticle
 from bot.search import SearchIndex
-from bot.store import SeenMark, Store
+from bot.store import PruneResult, SeenMark, Store
 
 log = logging.getLogger("newsbot.poll")
 
@@ -90,6 +90,8 @@ class CycleSettings:
     commit_every_articles: int = 100
     commit_every_s: float = 5.0
     pages_in_memory: int = 32
+    retention_days: int = 30
+    seen_retention_days: int = 365
 
 
 def settings_from_config(config: Config) -> tuple[FetchSettings, CycleSettings]:
@@ -104,7 +106,11 @@ def settings_from_config(config: Config) -> tuple[FetchSettings, CycleSettings]:
     )
     read = ReadSettings(lead_sentences=s.summary.lead_sentences)
     return fetch, CycleSettings(
-        read=read, decide=decide, pages_in_memory=2 * s.http.max_concurrent + 8
+        read=read,
+        decide=decide,
+        pages_in_memory=2 * s.http.max_concurrent + 8,
+        retention_days=s.store.retention_days,
+        seen_retention_days=s.store.seen_retention_days,
     )
 
 
@@ -432,6 +438,30 @@ class Poller:
         if count:
             log.info("search index caught up %s", fields(articles=count))
         return count
+
+    async def prune(self) -> PruneResult:
+        """Delete the articles older than the retention, from the index first and then from
+        the store, so a crash in between leaves only expired articles the search no longer
+        shows (the next prune finishes). Waits for a running commit."""
+        async with self._commit_lock:
+            now = self.clock()
+            expired = self.store.expired_ids(now, self.settings.retention_days)
+            if expired:
+                await asyncio.to_thread(self.index.remove, expired)
+            result = self.store.prune(
+                now, self.settings.retention_days, self.settings.seen_retention_days
+            )
+        if expired or result.seen_shards:
+            log.info(
+                "archive pruned %s",
+                fields(
+                    articles=len(expired),
+                    shards=result.archive_shards,
+                    seen_shards=result.seen_shards,
+                    carried=result.marks_carried,
+                ),
+            )
+        return result
 
     def _write_journal(self) -> None:
         if self.journal is None:

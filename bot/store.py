@@ -239,6 +239,10 @@ class Store:
         self._writable()
         return self._archive.prune(now, retention_days, seen_retention_days)
 
+    def expired_ids(self, now: datetime, retention_days: int) -> list[str]:
+        """Ids of the articles ``prune(now, retention_days, ...)`` will delete."""
+        return self._archive.expired_ids(now, retention_days)
+
     # -- lifecycle ----------------------------------------------------------------------
 
     def flush(self) -> None:
