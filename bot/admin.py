@@ -143,6 +143,13 @@ async def apply_edit(desk: AdminDesk, edit: Callable[[], EditResult], user_id: i
     return text
 
 
+def _feed_list(desk: AdminDesk, typed: str) -> str:
+    """The feeds' names after a usage line, when no feed was named at all."""
+    if typed or not desk.feeds:
+        return ""
+    return "\nFeeds: " + ", ".join(f.name for f in desk.feeds)
+
+
 def _picker(desk: AdminDesk, action: str, feeds: Sequence[FeedConfig]) -> list[Row]:
     return [((f.name[:60], encode_button(AdminPick(action, name_key(f.name)))),) for f in feeds]
 
@@ -246,7 +253,7 @@ async def renamefeed(update: Update, context: ContextTypes.DEFAULT_TYPE, desk: A
     try:
         args = parse_rename(_args(context), desk.feeds)
     except InputError as exc:
-        await reply(update, str(exc), html=False)
+        await reply(update, str(exc) + _feed_list(desk, _args(context)), html=False)
         return
     old, new = args.feed.name, args.new_name
     text = await apply_edit(desk, lambda: rename_feed(desk.path, old, new), _user(update))
@@ -259,7 +266,7 @@ async def setinterval(update: Update, context: ContextTypes.DEFAULT_TYPE, desk: 
     try:
         args = parse_interval(_args(context), desk.feeds)
     except InputError as exc:
-        await reply(update, str(exc), html=False)
+        await reply(update, str(exc) + _feed_list(desk, _args(context)), html=False)
         return
     name, minutes = args.feed.name, args.minutes
     text = await apply_edit(desk, lambda: set_interval(desk.path, name, minutes), _user(update))

@@ -266,6 +266,7 @@ def test_a_paused_feed_resumes_and_a_renamed_feed_keeps_its_subscribers(tmp_path
         ("/setinterval World Wire 0", "the interval must be 1 to 10080 minutes"),
         ("/setinterval World Wire", "Usage: /setinterval"),
         ("/renamefeed Sport", "Usage: /renamefeed"),
+        ("/setinterval", "Feeds: World Wire, Daily Planet, Sport Desk"),
         ("/renamefeed World Wire -> Sport Desk", "Sport Desk"),
     ],
 )
