@@ -151,7 +151,9 @@ def test_kill_9_mid_cycle_loses_nothing_and_duplicates_nothing(
     finish = start_fetch(env, "--once")
     out, err = finish.communicate(timeout=120)
     assert finish.returncode == 0, err
-    assert "slow" in out
+    # what is left to poll depends on where the kills landed (a kill point that never fired
+    # lets its run finish the cycle); the end state below is what must hold either way
+    assert "feeds polled" in out or "no feed is due" in out
 
     expected = {
         (name, article_id(name, f"{name}-{k}")) for name in [*FAST, *STALLS_S] for k in range(5)
