@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.argtypes import whole_number
 from bot.errors import InputError, NewsbotError
 from bot.extract import extract_html, parse_text
 from bot.models import Article, Summary
@@ -51,7 +52,7 @@ def _build_parser() -> argparse.ArgumentParser:
         if name == "summarize":
             sub.add_argument(
                 "--lead-sentences",
-                type=_non_negative_int,
+                type=whole_number(0),
                 default=2,
                 metavar="N",
                 help="how many lead sentences (default 2)",
@@ -75,16 +76,6 @@ def _command_modules() -> list[Callable[[Any], None]]:
         run_cli.add_commands,
         feeds_cli.add_commands,
     ]
-
-
-def _non_negative_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {number}")
-    return number
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.argtypes import whole_number
 from bot.errors import StoreError
 from bot.search import INDEX_FILENAME, SearchHit, SearchIndex, SearchPage
 from bot.snippet import render_snippet
@@ -29,8 +30,8 @@ def add_commands(commands: Any) -> None:
         ),
     )
     search.add_argument("query", nargs="+", metavar="QUERY", help="what to look for")
-    search.add_argument("--limit", type=_positive_int, default=10, metavar="N")
-    search.add_argument("--offset", type=_non_negative_int, default=0, metavar="K")
+    search.add_argument("--limit", type=whole_number(1), default=10, metavar="N")
+    search.add_argument("--offset", type=whole_number(0), default=0, metavar="K")
     search.add_argument("--format", choices=("text", "jsonl"), default="text")
     search.set_defaults(handler=_cmd_search)
 
@@ -124,20 +125,3 @@ def _cmd_reindex(args: argparse.Namespace) -> int:
             count = index.rebuild(store.iter_articles())
     print(f"indexed {count} articles into {path}", file=sys.stderr)
     return 0
-
-
-def _positive_int(value: str) -> int:
-    number = _non_negative_int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected 1 or more, got {number}")
-    return number
-
-
-def _non_negative_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {number}")
-    return number
