@@ -19,6 +19,14 @@ A test plays the users and scripts the faults::
         server.fail("sendMessage", drop=True)     # close the socket without an answer
         server.make_admin(-100, user_id=7)        # getChatMember says "administrator"
         server.send_user_document(42, "feeds.opml", data, caption="/import")  # getFile too
+        server.post_to_webhook(update, secret_token="wrong")  # -> the webhook's HTTP status
+
+Webhooks as Telegram has them: setWebhook records the url, secret_token, allowed_updates and
+drop_pending_updates (``server.webhook``), getWebhookInfo reports them, deleteWebhook removes
+them, and getUpdates answers 409 Conflict while a webhook is set. Updates then go to the
+webhook instead: a pusher thread POSTs each queued update, oldest first, to the registered URL
+with the ``X-Telegram-Bot-Api-Secret-Token`` header, and keeps it queued (retrying) until the
+bot answers 2xx. Only loopback webhook URLs are accepted.
 
 ``calls`` records every request (method, params, time, chat, HTTP status); ``sent`` holds the
 messages that were really delivered, per chat. The server runs in a daemon thread
@@ -29,6 +37,8 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import http.client
+import ipaddress
 import itertools
 import json
 import re
@@ -47,6 +57,13 @@ from tests.telegram_markup import parse_telegram_html, utf16_units
 TOKEN = "123456789:AAFakeTokenForLoopbackTestsOnly_0123"
 MAX_TEXT_UNITS = 4096
 MAX_POLL_S = 5.0
+WEBHOOK_RETRY_S = 0.2
+WEBHOOK_TIMEOUT_S = 5.0
+SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+GET_UPDATES_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
 
 JSON = dict[str, Any]
 
@@ -113,6 +130,8 @@ class _State:
     callback_answers: list[JSON] = field(default_factory=list)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     chat_admins: dict[int, set[int]] = field(default_factory=dict)
+    webhook: JSON | None = None
+    webhook_posts: list[tuple[int, int]] = field(default_factory=list)
 
 
 class BotApiServer:
@@ -135,6 +154,7 @@ class BotApiServer:
         self._thread = threading.Thread(
             target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
+        self._pusher = threading.Thread(target=self._push_updates, daemon=True)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -156,6 +176,7 @@ class BotApiServer:
 
     def start(self) -> BotApiServer:
         self._thread.start()
+        self._pusher.start()
         return self
 
     def stop(self) -> None:
@@ -164,6 +185,7 @@ class BotApiServer:
             self._changed.notify_all()
         self._http.shutdown()
         self._http.server_close()
+        self._pusher.join(timeout=WEBHOOK_TIMEOUT_S + 1)
 
     def __enter__(self) -> BotApiServer:
         return self.start()
@@ -216,7 +238,8 @@ class BotApiServer:
         return self.inject_update({"callback_query": query})
 
     def inject_update(self, update: JSON) -> JSON:
-        """Queue any Update (without update_id) for getUpdates; returns it with its id."""
+        """Queue any Update (without update_id) for getUpdates, or for the webhook when one is
+        set; returns it with its id."""
         with self._changed:
             full = {"update_id": self._state.next_update_id, **update}
             self._state.next_update_id += 1
@@ -354,6 +377,56 @@ class BotApiServer:
         with self._changed:
             return len(self._state.updates)
 
+    @property
+    def webhook(self) -> JSON | None:
+        """The webhook setWebhook registered (its parameters), None when there is none."""
+        with self._changed:
+            return dict(self._state.webhook) if self._state.webhook is not None else None
+
+    @property
+    def webhook_posts(self) -> list[tuple[int, int]]:
+        """(update_id, HTTP status) of every POST the server made to the webhook, in order."""
+        with self._changed:
+            return list(self._state.webhook_posts)
+
+    def post_to_webhook(self, update: JSON, *, secret_token: str | None = None) -> int:
+        """POST one Update to the registered webhook now, with ``secret_token`` in the header
+        (default: the registered one); returns the HTTP status (0: no connection)."""
+        with self._changed:
+            hook = self._state.webhook
+            if hook is None:
+                raise RuntimeError("no webhook is set")
+            url = str(hook["url"])
+            secret = secret_token if secret_token is not None else hook.get("secret_token")
+        return self._post(url, update, secret)
+
+    def _post(self, url: str, update: JSON, secret_token: Any) -> int:
+        status = _post_json(url, update, secret_token)
+        with self._changed:
+            self._state.webhook_posts.append((int(update.get("update_id", 0)), status))
+            self._changed.notify_all()
+        return status
+
+    def _push_updates(self) -> None:
+        """Telegram's side of a webhook: deliver queued updates in order until each is taken."""
+        with self._changed:
+            while not self._stopping:
+                if self._state.webhook is None or not self._state.updates:
+                    self._changed.wait(WEBHOOK_RETRY_S)
+                    continue
+                update = self._state.updates[0]
+                url, secret = str(self._state.webhook["url"]), self._state.webhook["secret_token"]
+                self._changed.release()
+                try:
+                    status = self._post(url, update, secret)
+                finally:
+                    self._changed.acquire()
+                if 200 <= status < 300:
+                    if self._state.updates and self._state.updates[0] is update:
+                        self._state.updates.pop(0)
+                else:
+                    self._changed.wait(WEBHOOK_RETRY_S)
+
     def wait_for(self, condition: Callable[[], Any], timeout_s: float = 5.0) -> Any:
         """Block until condition() is truthy (re-checked after every request); returns its value."""
         deadline = time.monotonic() + timeout_s
@@ -415,14 +488,8 @@ class BotApiServer:
             return {**self._bot_user(), "can_join_groups": True,
                     "can_read_all_group_messages": False, "supports_inline_queries": False,
                     "can_connect_to_business": False, "has_main_web_app": False}  # fmt: skip
-        if method in ("deletewebhook", "setwebhook"):
-            if params.get("drop_pending_updates"):
-                with self._changed:
-                    self._state.updates.clear()
-            return True
-        if method == "getwebhookinfo":
-            return {"url": "", "has_custom_certificate": False,
-                    "pending_update_count": self.pending_updates()}  # fmt: skip
+        if method in ("deletewebhook", "setwebhook", "getwebhookinfo"):
+            return self._webhook(method, params)
         if method in ("close", "logout", "sendchataction", "setmydescription",
                       "setmyshortdescription", "setchatmenubutton"):  # fmt: skip
             return True
@@ -452,7 +519,43 @@ class BotApiServer:
             return True
         raise ApiError(400, f"Bad Request: method {method!r} is not supported by this test server")
 
+    def _webhook(self, method: str, params: JSON) -> Any:
+        """setWebhook (an empty url removes it), deleteWebhook and getWebhookInfo."""
+        url = str(params.get("url") or "") if method == "setwebhook" else ""
+        if url:
+            _check_webhook_url(url)
+            secret = params.get("secret_token")
+            if secret is not None and not SECRET_TOKEN.match(str(secret)):
+                raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        with self._changed:
+            if method == "getwebhookinfo":
+                hook = self._state.webhook or {}
+                info: JSON = {"url": hook.get("url", ""), "has_custom_certificate": False,
+                              "pending_update_count": len(self._state.updates)}  # fmt: skip
+                for key in ("max_connections", "allowed_updates", "ip_address"):
+                    if hook.get(key) is not None:
+                        info[key] = hook[key]
+                return info
+            if params.get("drop_pending_updates"):
+                self._state.updates.clear()
+            if url:
+                self._state.webhook = {
+                    "url": url,
+                    "secret_token": params.get("secret_token"),
+                    "allowed_updates": params.get("allowed_updates"),
+                    "drop_pending_updates": bool(params.get("drop_pending_updates")),
+                    "max_connections": params.get("max_connections"),
+                    "ip_address": params.get("ip_address"),
+                }
+            else:
+                self._state.webhook = None
+            self._changed.notify_all()
+        return True
+
     def _get_updates(self, params: JSON) -> list[JSON]:
+        with self._changed:
+            if self._state.webhook is not None:
+                raise ApiError(409, GET_UPDATES_CONFLICT)
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout_s = min(float(params.get("timeout") or 0), MAX_POLL_S)
@@ -608,6 +711,37 @@ def _chat_of(params: JSON) -> int | None:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+def _check_webhook_url(url: str) -> None:
+    """Telegram takes only HTTPS on its ports; this server posts only to loopback (plain HTTP
+    is fine there, as with a local Bot API server)."""
+    parts = urlsplit(url)
+    try:
+        is_loopback = ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:
+        is_loopback = False
+    if parts.scheme not in ("http", "https") or not is_loopback:
+        raise ApiError(400, "Bad Request: bad webhook: this test server posts to loopback only")
+
+
+def _post_json(url: str, update: JSON, secret_token: Any) -> int:
+    """POST an Update to a loopback webhook; the HTTP status, or 0 when it cannot be reached."""
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.hostname or "127.0.0.1", parts.port, timeout=WEBHOOK_TIMEOUT_S)
+    headers = {"Content-Type": "application/json"}
+    if secret_token is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = str(secret_token)
+    try:
+        connection.request("POST", parts.path or "/", json.dumps(update).encode(), headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return 0
+    finally:
+        connection.close()
 
 
 def _require_chat(chat_id: int | None) -> int:
