@@ -8,7 +8,9 @@ its seams: an in-memory store and index, a recording ``request``, a fixed ``cloc
 ``serve(app)``: register the command menu, start delivery, the jobs and long polling (or the
 webhook); on a stop signal stop taking updates and new work, let poll cycles commit, drain
 delivery (what cannot be sent in time stays pending in the ledger for the next start), flush
-and close the store.
+and close the store. In webhook mode the webhook stays registered on stop (python-telegram-bot's
+way): Telegram keeps the updates that arrive meanwhile and posts them after the next start,
+which sets it again; long polling deletes it when it starts.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import asyncio
 import contextlib
 import importlib.util
 import logging
-import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -276,17 +277,26 @@ async def _health_tick(context: CallbackContext[Any, Any, Any, Any]) -> None:
         await job.data.check_health()
 
 
-async def serve(app: BotApp, *, stop: asyncio.Event | None = None) -> None:
+async def serve(
+    app: BotApp, *, stop: asyncio.Event | None = None, webhook_secret: str | None = None
+) -> None:
     """Run the bot until ``stop`` is set (by default: on SIGTERM or SIGINT), then shut down
-    in order. Raises telegram.error.InvalidToken when the server refuses the token."""
+    in order. ``webhook_secret``: the secret token Telegram must send with webhook updates.
+    Raises telegram.error.InvalidToken when the server refuses the token, ConfigError when
+    the webhook cannot be served."""
     rt = runtime(app)
+    check_update_source(rt.settings)
     stop = stop or _stop_on_signals()
     async with app:  # initialize: getMe checks the token
         await register_menus(app, rt.admin.admins)
         due = rt.digests.start(rt.digests.clock())
         sender = asyncio.create_task(rt.delivery.run(), name="delivery")
         await app.start()
-        await _start_updates(app, rt.settings)
+        try:
+            await _start_updates(app, rt.settings, webhook_secret)
+        except BaseException:  # setWebhook refused, the port taken: stop what was started
+            await _stop_in_order(app, rt, sender)
+            raise
         rt.admin.watcher.start()
         log.info(
             "bot running %s",
@@ -301,20 +311,28 @@ async def serve(app: BotApp, *, stop: asyncio.Event | None = None) -> None:
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({stopped, sender}, return_when=asyncio.FIRST_COMPLETED)
         log.info("bot stopping %s", fields(sender_failed=sender.done()))
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        await rt.admin.aclose()
-        await app.stop()  # the job queue too: no new ticks
-        await _drain_polls(rt)
-        if not sender.done():
-            await rt.delivery.drain(rt.settings.drain_timeout_s)
         try:
-            await sender
+            await _stop_in_order(app, rt, sender)
         finally:
             stopped.cancel()
-            rt.ledger.sync()
-            rt.store.flush()
     log.info("bot stopped %s", fields(pending=len(rt.ledger.pending())))
+
+
+async def _stop_in_order(app: BotApp, rt: Runtime, sender: asyncio.Task[None]) -> None:
+    """No new updates, then no new work; poll cycles commit, delivery drains, the store flushes."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()  # the webhook stays registered: updates wait at Telegram
+    await rt.admin.aclose()
+    if app.running:
+        await app.stop()  # the job queue too: no new ticks
+    await _drain_polls(rt)
+    if not sender.done():
+        await rt.delivery.drain(rt.settings.drain_timeout_s)
+    try:
+        await sender
+    finally:
+        rt.ledger.sync()
+        rt.store.flush()
 
 
 def _stop_on_signals() -> asyncio.Event:
@@ -325,24 +343,34 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
-async def _start_updates(app: BotApp, settings: BotSettings) -> None:
+def check_update_source(settings: BotSettings) -> None:
+    """Raise ConfigError when the updates cannot come the way the settings ask."""
+    if settings.mode == "webhook" and importlib.util.find_spec("tornado") is None:
+        raise ConfigError(  # tornado is PTB's webhook server
+            '[bot] mode = "webhook" needs python-telegram-bot[webhooks] installed; '
+            'install it or use mode = "polling"'
+        )
+
+
+async def _start_updates(app: BotApp, settings: BotSettings, webhook_secret: str | None) -> None:
     updater = app.updater
     assert updater is not None
     if settings.mode == "webhook":
-        path = urlsplit(settings.webhook_url).path.lstrip("/")
-        if importlib.util.find_spec("tornado") is None:  # PTB's webhook server
-            raise ConfigError(
-                '[bot] mode = "webhook" needs python-telegram-bot[webhooks] installed; '
-                'install it or use mode = "polling"'
+        try:
+            await updater.start_webhook(  # setWebhook, then serve it
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlsplit(settings.webhook_url).path,
+                webhook_url=settings.webhook_url,
+                secret_token=webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
             )
-        await updater.start_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=path,
-            webhook_url=settings.webhook_url,
-            secret_token=os.environ.get("NEWSBOT_WEBHOOK_SECRET") or None,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        except OSError as exc:
+            raise ConfigError(
+                f"[bot] webhook_listen/webhook_port: cannot serve the webhook on "
+                f"{settings.webhook_listen}:{settings.webhook_port} ({exc.strerror or exc}); "
+                "choose a free port and an address of this machine"
+            ) from exc
         return
     await updater.start_polling(
         poll_interval=0.0,

@@ -1,9 +1,9 @@
 """``newsbot run``: the Telegram bot, with the feed polling, digests and alerts, in one process.
 
 Environment: ``NEWSBOT_TOKEN`` (required), ``NEWSBOT_API_URL`` (the Bot API server, default
-Telegram's), ``NEWSBOT_CONFIG`` and ``NEWSBOT_DATA`` as for every command. The token never
-reaches output: log lines pass through a formatter that blanks it, and errors about it are
-written without it.
+Telegram's), ``NEWSBOT_WEBHOOK_SECRET`` (required in webhook mode), ``NEWSBOT_CONFIG`` and
+``NEWSBOT_DATA`` as for every command. The token and the secret never reach output: log lines
+pass through a formatter that blanks them, and errors about them are written without them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
 from typing import Any
 
@@ -27,6 +28,12 @@ log = logging.getLogger("newsbot.run")
 
 BOTFATHER_ADVICE = (
     "create a bot with @BotFather in Telegram and set NEWSBOT_TOKEN to the token it gives"
+)
+# What Telegram accepts as a webhook's secret_token (1 to 256 of these), at a length no one guesses.
+SECRET_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]{16,256}")
+WEBHOOK_ADVICE = (
+    'mode = "webhook" needs NEWSBOT_WEBHOOK_SECRET: 16 to 256 characters A-Z, a-z, 0-9, _ and -, '
+    "which Telegram sends with every update so that no one else can post updates to the bot"
 )
 
 
@@ -61,12 +68,14 @@ def redact(text: str, secrets: list[str]) -> str:
     return text
 
 
-def configure_logging(token: str) -> None:
-    """Event lines on stderr without the token; ``httpx`` stays at WARNING (full URLs)."""
+def configure_logging(token: str, *, webhook_secret: str | None = None) -> None:
+    """Event lines on stderr without the token or the webhook secret; ``httpx`` stays at
+    WARNING (full URLs)."""
     handler = logging.StreamHandler(sys.stderr)
     secret_part = token.split(":", 1)[1] if ":" in token else token
+    secrets = [token, secret_part, webhook_secret or ""]
     handler.setFormatter(
-        RedactingFormatter([token, secret_part], "%(asctime)s %(levelname)s %(name)s: %(message)s")
+        RedactingFormatter(secrets, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     logging.captureWarnings(True)  # warnings too pass through the formatter
     root = logging.getLogger()
@@ -85,9 +94,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     api_url = (os.environ.get("NEWSBOT_API_URL") or DEFAULT_API_URL).strip()
     config = load_config(os.environ)
-    configure_logging(token)
+    webhook_secret: str | None = None
+    if config.settings.bot.mode == "webhook":
+        webhook_secret = os.environ.get("NEWSBOT_WEBHOOK_SECRET", "").strip()
+        if not SECRET_TOKEN_CHARS.fullmatch(webhook_secret):
+            print(f"newsbot: {WEBHOOK_ADVICE}", file=sys.stderr)
+            return 2
+    configure_logging(token, webhook_secret=webhook_secret)
     try:
-        return asyncio.run(run_bot(config, token=token, api_url=api_url))
+        return asyncio.run(
+            run_bot(config, token=token, api_url=api_url, webhook_secret=webhook_secret)
+        )
     except InvalidToken:
         print(
             f"newsbot: the Bot API at {api_url} refused the token in NEWSBOT_TOKEN: "
@@ -96,11 +113,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
         return 2
     except NetworkError as exc:
-        detail = redact(str(exc), [token])
+        detail = redact(str(exc), [token, webhook_secret or ""])
         print(f"newsbot: cannot reach the Bot API at {api_url}: {detail}", file=sys.stderr)
         return 1
     except TelegramError as exc:
-        detail = redact(str(exc), [token])
+        detail = redact(str(exc), [token, webhook_secret or ""])
         print(f"newsbot: the Bot API at {api_url} answered: {detail}", file=sys.stderr)
         return 1
     except NewsbotError:
@@ -110,7 +127,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 1
 
 
-async def run_bot(config: Config, *, token: str, api_url: str) -> int:
+async def run_bot(
+    config: Config, *, token: str, api_url: str, webhook_secret: str | None = None
+) -> int:
     """Open the data, build the bot and serve until stopped; returns the exit code."""
     async with open_poller(config) as poller:
         ledger = Ledger.open(config.data_dir, retention_days=config.settings.store.retention_days)
@@ -124,7 +143,7 @@ async def run_bot(config: Config, *, token: str, api_url: str) -> int:
                 ledger=ledger,
                 poller=poller,
             )
-            await serve(app)
+            await serve(app, webhook_secret=webhook_secret)
         finally:
             ledger.close()
     return 0

@@ -5,7 +5,10 @@ token or the secret."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -105,7 +108,8 @@ def test_webhook_mode_answers_users_refuses_forged_posts_and_keeps_the_hook_acro
         assert bot.stop() == 0
     finally:
         bot.stop()
-    assert server.webhook is not None and server.webhook["url"] == url
+    assert server.webhook is not None
+    assert server.webhook["url"] == url
     assert not server.calls_to("getUpdates")
     assert not server.calls_to("deleteWebhook")
 
@@ -126,3 +130,54 @@ def test_webhook_mode_answers_users_refuses_forged_posts_and_keeps_the_hook_acro
     outputs = bot.output() + again.output()
     for secret in (server.token, server.token.split(":", 1)[1], SECRET):
         assert secret not in outputs
+
+
+@pytest.mark.parametrize("secret", [None, "short-secret", "has spaces in the secret!"])
+def test_webhook_mode_without_a_good_secret_is_one_clear_line(
+    tmp_path: Path, secret: str | None
+) -> None:
+    """Webhook mode refuses to start without a secret Telegram accepts and no one guesses,
+    says what one looks like, and never prints the one given."""
+    (tmp_path / "config").mkdir()
+    port = free_port()
+    config = settings(f"http://127.0.0.1:{port}{HOOK_PATH}", port)
+    (tmp_path / "config" / "settings.toml").write_text(config, encoding="utf-8")
+    write_feeds(tmp_path, {})
+    env = {k: v for k, v in os.environ.items() if k != "NEWSBOT_WEBHOOK_SECRET"}
+    env |= {"NEWSBOT_TOKEN": "123:unused", "NEWSBOT_CONFIG": str(tmp_path / "config")}
+    if secret is not None:
+        env["NEWSBOT_WEBHOOK_SECRET"] = secret
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith('newsbot: mode = "webhook" needs NEWSBOT_WEBHOOK_SECRET: 16 to 256')
+    assert not secret or secret not in done.stderr
+
+
+def test_a_webhook_port_in_use_is_one_clear_error(
+    world: tuple[BotApiServer, LoopbackServer, Path, str],
+) -> None:
+    """When the webhook's port is taken the bot says which address it could not serve and
+    exits 1, without a traceback."""
+    server, _, root, url = world
+    port = int(url.split(":")[2].split("/")[0])
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        bot = Bot(root, server)
+        code = bot.process.wait(timeout=60)
+    output = bot.output()
+    assert code == 1
+    assert f"cannot serve the webhook on 127.0.0.1:{port}" in output
+    assert "Traceback" not in output
+    assert server.token not in output
+    assert SECRET not in output
