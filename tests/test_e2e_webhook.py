@@ -181,3 +181,24 @@ def test_a_webhook_port_in_use_is_one_clear_error(
     assert "Traceback" not in output
     assert server.token not in output
     assert SECRET not in output
+
+
+def test_long_polling_deletes_a_webhook_left_registered(
+    world: tuple[BotApiServer, LoopbackServer, Path, str],
+) -> None:
+    """Back in polling mode, the bot deletes the webhook a webhook run left and gets updates."""
+    server, _, root, url = world
+    config = (root / "config" / "settings.toml").read_text(encoding="utf-8")
+    (root / "config" / "settings.toml").write_text(
+        config.replace('mode = "webhook"', 'mode = "polling"'), encoding="utf-8"
+    )
+    server.handle("setWebhook", {"url": url, "secret_token": SECRET})
+    assert server.handle("getUpdates", {})[0] == 409
+    bot = Bot(root, server)
+    try:
+        assert "Subscribed" in say(server, 42, "/start")
+        assert bot.stop() == 0
+    finally:
+        bot.stop()
+    assert server.webhook is None
+    assert server.calls_to("deleteWebhook")
