@@ -35,7 +35,8 @@ from typing import Any
 
 from bot.config import Config, FeedConfig, HttpSettings, PollSettings, Settings
 from bot.extract import extract_html
-from bot.poll import open_poller, process_pool
+from bot.poll import process_pool
+from bot.pollsetup import open_poller
 from bot.summary import summarize
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,8 @@ from bot.config import Config, load_config
 from bot.feeddiff import pending_renames
 from bot.jobs import TICK_S, PollTicker, add_poll_job
 from bot.logfields import fields
-from bot.poll import FeedReport, open_poller
+from bot.poll import FeedReport
+from bot.pollsetup import open_poller
 from bot.watch import move_renamed_history, watch_poller
 
 log = logging.getLogger("newsbot.fetch")

@@ -22,7 +22,7 @@ from bot.app import DEFAULT_API_URL, build_app, serve
 from bot.config import Config, load_config
 from bot.errors import NewsbotError
 from bot.ledger import Ledger
-from bot.poll import open_poller
+from bot.pollsetup import open_poller
 
 log = logging.getLogger("newsbot.run")
 

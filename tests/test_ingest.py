@@ -23,7 +23,8 @@ from bot.ingest import ReadJob, ReadSettings, article_id, html_to_paragraphs, re
 from bot.jobs import JOB_KWARGS, PollTicker, add_poll_job, register_poll_job
 from bot.logfields import fields
 from bot.models import StoredArticle
-from bot.poll import Poller, open_poller
+from bot.poll import Poller
+from bot.pollsetup import open_poller
 from bot.search import SearchIndex
 from bot.store import Store
 from tests.feedgen import BASE_TIME, Item, corpus_pages, items, rss

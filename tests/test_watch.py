@@ -15,7 +15,7 @@ from bot.errors import ConfigFileError
 from bot.feeddiff import FeedChange, FeedChanges, describe_changes, diff_feeds, pending_renames
 from bot.feedfile import rename_feed, set_enabled
 from bot.models import FeedState
-from bot.poll import open_poller
+from bot.pollsetup import open_poller
 from bot.store import SeenMark, Store
 from bot.watch import FeedsWatcher, move_renamed_history, watch_poller
 from tests.feedgen import items, rss
