@@ -192,8 +192,23 @@ def load_config(environ: Mapping[str, str], cwd: Path | None = None) -> Config:
         problems += exc.problems
     if problems:
         raise ConfigFileError(problems)
-    data_dir = base / (environ.get("NEWSBOT_DATA") or settings.store.data_dir)
+    data_dir = _data_dir(base, environ, settings)
     return Config(settings=settings, feeds=feeds, config_dir=config_dir, data_dir=data_dir)
+
+
+def resolve_data_dir(environ: Mapping[str, str], cwd: Path | None = None) -> Path:
+    """The data directory by the same rule as ``load_config`` (NEWSBOT_DATA, else ``[store]
+    data_dir`` of settings.toml, else ./data), for commands that need no feed list."""
+    base = cwd if cwd is not None else Path.cwd()
+    settings_path = base / (environ.get("NEWSBOT_CONFIG") or "config") / SETTINGS_FILE
+    settings = Settings()
+    if not environ.get("NEWSBOT_DATA") and settings_path.exists():
+        settings = parse_settings(_read(settings_path), str(settings_path))
+    return _data_dir(base, environ, settings)
+
+
+def _data_dir(base: Path, environ: Mapping[str, str], settings: Settings) -> Path:
+    return base / (environ.get("NEWSBOT_DATA") or settings.store.data_dir)
 
 
 def _read(path: Path) -> str:

@@ -6,11 +6,13 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.argtypes import whole_number
+from bot.config import resolve_data_dir
 from bot.errors import StoreError
 from bot.search import INDEX_FILENAME, SearchHit, SearchIndex, SearchPage
 from bot.snippet import render_snippet
@@ -46,9 +48,10 @@ def add_commands(commands: Any) -> None:
     reindex.set_defaults(handler=_cmd_reindex)
 
 
-def data_dir(environ: os._Environ[str] | dict[str, str] = os.environ) -> Path:
-    """The data directory: ``NEWSBOT_DATA``, else ``./data``."""
-    return Path(environ.get("NEWSBOT_DATA") or "data")
+def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """The data directory, as every command finds it: ``NEWSBOT_DATA``, else ``[store]
+    data_dir`` of settings.toml, else ``./data``."""
+    return resolve_data_dir(environ)
 
 
 def format_hit_text(hit: SearchHit, *, is_tty: bool) -> str:

@@ -705,6 +705,22 @@ def test_reindex_then_search_at_the_console(
     )
 
 
+def test_search_finds_the_data_folder_settings_toml_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without NEWSBOT_DATA, search and reindex use [store] data_dir, as fetch and run do."""
+    data = stored(tmp_path, [*fillers(), article("s", "Storm hits coast", "A storm came.")])
+    config = tmp_path / "conf"
+    config.mkdir()
+    (config / "settings.toml").write_text(f'[store]\ndata_dir = "{data}"\n', "utf-8")
+    monkeypatch.delenv("NEWSBOT_DATA", raising=False)
+    monkeypatch.setenv("NEWSBOT_CONFIG", str(config))
+    assert main(["reindex"]) == 0
+    capsys.readouterr()
+    assert main(["search", "storm"]) == 0
+    assert "Storm hits coast" in capsys.readouterr().out
+
+
 def test_reindex_refuses_while_the_bot_holds_the_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
