@@ -1,9 +1,9 @@
 """A feed entry becomes a stored article: read its page (or the feed's own text), summarise.
 
 Pure functions only. ``read_entry`` is the CPU-bound part (trafilatura, then our cleaning and
-summary); the poll shell (bot.poll) runs it in a worker process, so it takes and returns
-plain picklable values. ``build_article`` puts the entry, what was read and the feed's
-configuration together into the :class:`~bot.models.StoredArticle` the archive keeps.
+summary); the poll shell runs it in a worker process (bot.reading, bot.workers), so it
+takes and returns plain picklable values. ``build_article`` puts the entry, what was read
+and the feed's configuration together into the :class:`~bot.models.StoredArticle` the archive keeps.
 """
 
 from __future__ import annotations
