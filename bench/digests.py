@@ -20,14 +20,14 @@ from pathlib import Path
 
 from telegram import Bot
 
-from bot.chats import Chats
 from bot.config import BotSettings
-from bot.delivery import Delivery
-from bot.digests import Digests, digest_messages, unseen_articles
-from bot.ledger import Ledger
+from bot.delivery.chats import Chats
+from bot.delivery.digests import Digests, digest_messages, unseen_articles
+from bot.delivery.ledger import Ledger
+from bot.delivery.prefs import PrefsDefaults, new_chat_prefs
+from bot.delivery.sender import Delivery
 from bot.models import StoredArticle
-from bot.prefs import PrefsDefaults, new_chat_prefs
-from bot.store import SeenMark, Store
+from bot.store.datadir import SeenMark, Store
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 FEEDS = ("World Wire", "Daily Planet", "Sport Desk", "Coast News", "Metro")

@@ -34,9 +34,9 @@ from telegram import Bot
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.delivery import Delivery, DeliverySettings, build_rate_limiter
-from bot.ledger import Ledger, Outgoing
-from tests.botapi import BotApiServer
+from bot.delivery.ledger import Ledger, Outgoing
+from bot.delivery.sender import Delivery, DeliverySettings, build_rate_limiter
+from tests.support.botapi import BotApiServer
 
 KEY_PATTERN = re.compile(r"\[k=([^\]]+)\]")
 _ITEM = (

@@ -33,11 +33,11 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
+from bot.article.extract import extract_html
+from bot.article.summary import summarize
 from bot.config import Config, FeedConfig, HttpSettings, PollSettings, Settings
-from bot.extract import extract_html
-from bot.poll import process_pool
-from bot.pollsetup import open_poller
-from bot.summary import summarize
+from bot.ingest.poll import process_pool
+from bot.ingest.pollsetup import open_poller
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("NEWSBOT_SHARED", ROOT.parent / "shared")) / "corpus"
@@ -49,8 +49,8 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 def serve(feeds: int, pages_dir: str, port_out: Any, stop: Event) -> None:
     """The server process: feeds with ETags (a repeat poll gets 304), one URL per entry."""
     sys.path.insert(0, str(ROOT))
-    from tests.feedgen import items, rss
-    from tests.httpserver import LoopbackServer, Response
+    from tests.support.feedgen import items, rss
+    from tests.support.httpserver import LoopbackServer, Response
 
     pages = [p.read_bytes() for p in sorted(Path(pages_dir).glob("*.html"))]
     page_type = {"Content-Type": "text/html; charset=utf-8"}

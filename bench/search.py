@@ -54,12 +54,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.archive import ARCHIVE, SEEN
 from bot.models import StoredArticle
-from bot.query import STOP_WORDS
-from bot.search import INDEX_FILENAME, SearchIndex
-from bot.storage import DirectoryVolume, open_database
-from bot.store import STATE, SeenMark, Store
+from bot.search.index import INDEX_FILENAME, SearchIndex
+from bot.search.query import STOP_WORDS
+from bot.store.archive import ARCHIVE, SEEN
+from bot.store.datadir import STATE, SeenMark, Store
+from bot.store.storage import DirectoryVolume, open_database
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("NEWSBOT_SHARED", ROOT.parent / "shared")) / "corpus"

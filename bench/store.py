@@ -27,9 +27,9 @@ from pathlib import Path
 from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
-from bot.documents import article_to_doc
 from bot.models import Quote, StoredArticle
-from bot.store import SeenMark, Store
+from bot.store.datadir import SeenMark, Store
+from bot.store.documents import article_to_doc
 
 NOW = datetime(2026, 11, 1, 6, tzinfo=UTC)
 _PARAGRAPH = (

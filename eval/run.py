@@ -42,9 +42,9 @@ FLOORS: dict[str, tuple[float, float, str]] = {
 def _zyte_page(job: tuple[str, str, str | None]) -> dict[str, Any]:
     import trafilatura
 
+    from bot.article.extract import extract_html
+    from bot.article.summary import summarize
     from bot.errors import NewsbotError
-    from bot.extract import extract_html
-    from bot.summary import summarize
 
     page_path, truth, url = job
     html = Path(page_path).read_bytes()
@@ -109,8 +109,8 @@ def eval_zyte(corpus: Path, pool: ProcessPoolExecutor) -> dict[str, float]:
 def eval_rouge(corpus: Path) -> dict[str, float]:
     from rouge_score import rouge_scorer
 
+    from bot.article.summary import summarize
     from bot.models import Article
-    from bot.summary import summarize
 
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     path = corpus / "summaries" / "realsumm_cnndm_100.jsonl"
@@ -153,8 +153,8 @@ def _naive_quotes(text: str) -> list[tuple[str, str | None]]:
 
 
 def eval_quotes(corpus: Path, split: str = "dev") -> dict[str, float]:
-    from bot.extract import parse_text
-    from bot.summary import summarize
+    from bot.article.extract import parse_text
+    from bot.article.summary import summarize
 
     ours, naive = QuoteTally(), QuoteTally()
     path = corpus / "quotes" / f"polnear_{split}.jsonl"
@@ -202,8 +202,8 @@ def _explain_quotes(
 def _snippet_page(job: tuple[str, str | None, list[str], list[str]]) -> tuple[int, ...]:
     import trafilatura
 
+    from bot.article.extract import extract_html
     from bot.errors import NewsbotError
-    from bot.extract import extract_html
 
     path, url, with_, without = job
     html = Path(path).read_bytes()

@@ -17,8 +17,8 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from tests.botapi import BotApiServer
-from tests.telegram_markup import parse_telegram_html
+from tests.support.botapi import BotApiServer
+from tests.support.telegram_markup import parse_telegram_html
 
 
 @pytest.fixture

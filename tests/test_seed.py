@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli import read_article
+from bot.cli.main import read_article
 from bot.models import Article
 
 
@@ -50,7 +50,7 @@ def summarized(seed_dir: Path, expected: dict[str, Any]) -> dict[str, Any]:
     import contextlib
     import io
 
-    from bot.cli import main
+    from bot.cli.main import main
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -1,0 +1,230 @@
+"""Main text of an article: from an HTML page (trafilatura, then our cleaning) or plain text."""
+
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+from typing import Any
+
+import trafilatura
+from trafilatura.settings import Document
+
+from bot.article.clean import clean_inline, clean_paragraphs, clean_title, published_from_lines
+from bot.article.dates import parse_iso_date
+from bot.errors import InputError
+from bot.models import Article
+
+MAX_PAGE_BYTES = 8_000_000
+
+# Elements that hold no article text on a news page, whatever the site.
+_DROP_TAGS = ("figcaption", "aside")
+# class/id words naming page furniture: captions, credits, related links, share bars, promos.
+_FURNITURE_NAME = re.compile(
+    r"(?:^|[\s_-])(?:caption|credits?|related|share|sharing|social|newsletter|promo|subscribe|"
+    r"subscription|signup|recirc|recommended|trending|most-?popular|outbrain|taboola)(?:$|[\s_-])",
+    re.I,
+)
+# A furniture-named element holding this share of the page's text or more is a wrapper.
+_MAX_FURNITURE_SHARE = 0.3
+_PROSE_WORDS = 30
+
+
+def extract_html(html: str | bytes, url: str | None = None) -> Article:
+    """Extract an article's title, date, author and cleaned body from a page."""
+    if len(html) > MAX_PAGE_BYTES:
+        raise InputError(f"the page is larger than {MAX_PAGE_BYTES} bytes; not reading it")
+    try:
+        tree = trafilatura.load_html(html)
+    except Exception as exc:  # lxml raises many kinds on hostile markup
+        raise InputError(f"cannot parse the page: {exc}") from exc
+    if tree is None:
+        raise InputError("the page holds no HTML")
+    try:
+        meta = trafilatura.extract_metadata(deepcopy(tree), default_url=url)
+        doc = trafilatura.bare_extraction(
+            _prune_furniture(tree),
+            url=url,
+            include_comments=False,
+            include_tables=True,
+        )
+    except Exception as exc:  # trafilatura and lxml raise many kinds on hostile markup
+        raise InputError(f"cannot extract the article from the page: {exc}") from exc
+    if not isinstance(doc, Document) or not doc.text:
+        raise InputError("no article text found in the page")
+    title = clean_title(meta.title, meta.sitename) or None if meta.title else None
+    author = clean_inline(meta.author) if meta.author else None
+    paragraphs = doc.text.split("\n")
+    text = "\n\n".join(
+        clean_paragraphs(
+            paragraphs,
+            title=title,
+            description=meta.description,
+            author=author,
+            headings=_headings(tree),
+        )
+    )
+    if not text:
+        raise InputError("no article text found in the page")
+    return Article(
+        text=text,
+        title=title,
+        published=parse_iso_date(meta.date) or published_from_lines(paragraphs),
+        author=author,
+        url=url,
+    )
+
+
+def parse_text(text: str, url: str | None = None) -> Article:
+    """Read plain article text; its first line is the title when a blank line follows it
+    and it has no final full stop."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    title: str | None = None
+    if len(lines) >= 2 and not lines[1].strip() and not lines[0].rstrip().endswith("."):
+        title = clean_inline(lines[0]) or None
+        lines = lines[1:]
+    paragraphs = [line for line in lines if line.strip()]
+    return Article(
+        text="\n\n".join(clean_paragraphs(paragraphs, title=title)),
+        title=title,
+        published=published_from_lines(paragraphs),
+        url=url,
+    )
+
+
+# A page with more top headings than this uses <h1> for other things (teasers, sections).
+_MAX_HEADINGS = 3
+
+
+def _headings(tree: Any) -> list[str]:
+    """The page's top headings (<h1>): the headline as shown, which may be worded otherwise
+    than the <title>."""
+    found = [clean_inline(h.text_content()) for h in tree.iter("h1")]
+    return [h for h in found if h][:_MAX_HEADINGS]
+
+
+def _prune_furniture(tree: Any) -> Any:
+    """A copy of the page without captions, asides and elements whose class or id names them
+    furniture (caption, credit, related, share, newsletter, promo ...), unless they hold prose."""
+    tree = deepcopy(tree)
+    _unmark_embedded_posts(tree)
+    _wrap_loose_text(tree)
+    page_chars = len(tree.text_content()) or 1
+    doomed: list[Any] = []
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if _is_link_card(element):
+            doomed.append(element)
+            continue
+        if element.tag in _DROP_TAGS and not _holds_prose(element):
+            doomed.append(element)
+            continue
+        names = f"{element.get('class', '')} {element.get('id', '')}"
+        if (
+            element.tag not in ("html", "body", "article", "main")
+            and _FURNITURE_NAME.search(names)
+            and len(element.text_content()) < _MAX_FURNITURE_SHARE * page_chars
+            and not _holds_prose(element)
+        ):
+            doomed.append(element)
+    for element in doomed:
+        parent = element.getparent()
+        if parent is not None:
+            _remove_keeping_tail(element, parent)
+    return tree
+
+
+# Inline elements that run on within a sentence; anything else (a <br>, a block) ends it.
+_INLINE_TAGS = frozenset(
+    {"a", "abbr", "b", "bdi", "cite", "code", "em", "font", "i", "mark", "q", "s", "small"}
+    | {"span", "strong", "sub", "sup", "time", "u"}
+)
+_CONTAINER_TAGS = ("div", "section", "article", "main", "td")
+_LOOSE_PROSE_WORDS = 8
+
+
+def _wrap_loose_text(tree: Any) -> None:
+    """A container whose own text opens with prose before its first child ('<div>Following
+    the … <em>DigiTimes</em>. A preview …<br>') holds a paragraph not in any <p>: wrap that run
+    in one, which the extractor would otherwise pass over while keeping the rest."""
+    for element in list(tree.iter(*_CONTAINER_TAGS)):
+        text = element.text or ""
+        if len(element) == 0 or len(text.split()) < _LOOSE_PROSE_WORDS:
+            continue
+        paragraph = element.makeelement("p", {})
+        paragraph.text = text
+        element.text = None
+        for child in list(element):
+            if not isinstance(child.tag, str) or child.tag not in _INLINE_TAGS:
+                break
+            paragraph.append(child)  # moves the child with its tail
+        element.insert(0, paragraph)
+
+
+_EMBEDDED_POST = re.compile(r"tweet|instagram|tiktok|bluesky|threads|mastodon|facebook", re.I)
+_EMBED_WRAPPER = re.compile(r"social|embed|share|tweet|twitter", re.I)
+
+
+def _unmark_embedded_posts(tree: Any) -> None:
+    """An embedded post (a tweet quoted in the story) is article text: take the 'social' and
+    'embed' names off it and its wrappers, which would get it dropped as a share widget."""
+    for quote in tree.iter("blockquote"):
+        if not _EMBEDDED_POST.search(quote.get("class", "")):
+            continue
+        quote.attrib.pop("class", None)
+        wrapper = quote.getparent()
+        for _ in range(3):
+            if wrapper is None or wrapper.tag in ("article", "main", "body"):
+                break
+            if _EMBED_WRAPPER.search(f"{wrapper.get('class', '')} {wrapper.get('id', '')}"):
+                wrapper.attrib.pop("class", None)
+                wrapper.attrib.pop("id", None)
+            wrapper = wrapper.getparent()
+
+
+def _is_link_card(element: Any) -> bool:
+    """A span of links inside a paragraph: a hover card (a person's name, then links to their
+    stories) that would run into the sentence around it. The innermost such span is the card;
+    the one around it may hold the name the sentence needs."""
+    if element.tag not in ("span", "div") or next(element.iterancestors("p"), None) is None:
+        return False
+    return _is_mostly_links(element) and not any(
+        _is_mostly_links(inner) for inner in element.iterdescendants("span", "div")
+    )
+
+
+def _is_mostly_links(element: Any) -> bool:
+    links = list(element.iter("a"))
+    if len(links) < 3:
+        return False
+    linked = sum(len(a.text_content()) for a in links)
+    return linked >= 0.8 * len(element.text_content())
+
+
+def _holds_prose(element: Any) -> bool:
+    """Two paragraphs or more of 30 words, mostly not link text: an article, whatever its name
+    (a body marked 'no-share', a wrapper named after an ad network)."""
+    found = 0
+    for paragraph in element.iter("p"):
+        text = paragraph.text_content()
+        if len(text.split()) < _PROSE_WORDS:
+            continue
+        linked = sum(len(a.text_content()) for a in paragraph.iter("a"))
+        if linked * 2 < len(text):
+            found += 1
+            if found >= 2:
+                return True
+    return False
+
+
+def _remove_keeping_tail(element: Any, parent: Any) -> None:
+    tail = element.tail
+    if tail and tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)

@@ -1,0 +1,161 @@
+"""Inline button presses: search paging, the settings screens, feed toggles, alert removal.
+
+Callback data is untrusted (bot.chat.buttons parses it); a button that no longer means anything
+(the bot restarted, a feed was removed, the alert is gone) is answered politely.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.admin import commands as admin
+from bot.chat.buttons import (
+    TIME_PRESETS,
+    AdminPick,
+    AllFeeds,
+    Button,
+    CloseMenu,
+    ImportAnswer,
+    RemoveAlert,
+    SearchMore,
+    SetEmpty,
+    SetItems,
+    SetTimes,
+    SetZone,
+    ShowScreen,
+    ToggleFeed,
+    parse_button,
+)
+from bot.chat.commands import NOT_SUBSCRIBED, alerts_screen, search_page
+from bot.chat.replies import keyboard
+from bot.chat.services import ADMINS_ONLY, Services, may_change, save_prefs, services
+from bot.chat.settings_ui import Row, Screen, describe_prefs, find_name, screen, toggle
+from bot.delivery.prefs import ChatPrefs, parse_schedule
+from bot.errors import PrefsError
+from bot.logfields import fields
+
+log = logging.getLogger("newsbot.callbacks")
+
+STALE = "This button is out of date. Send the command again."
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Act on a pressed inline button; unknown or stale buttons get a polite answer."""
+    query = update.callback_query
+    if query is None:
+        return
+    pressed = parse_button(query.data)
+    message = query.message
+    chat_id = message.chat.id if message is not None else None
+    if pressed is None or chat_id is None:
+        log.info("button refused %s", fields(chat=chat_id, data=(query.data or "")[:64]))
+        await query.answer(STALE)
+        return
+    if isinstance(pressed, AdminPick | ImportAnswer):
+        await admin.press(update, context, pressed)
+        return
+    s = services(context)
+    if isinstance(pressed, SearchMore):
+        await _search_more(query, s, chat_id, pressed)
+        return
+    if not isinstance(pressed, ShowScreen | CloseMenu) and not await may_change(update, context):
+        await query.answer(ADMINS_ONLY, show_alert=True)
+        return
+    if isinstance(pressed, RemoveAlert):
+        gone = s.chats.remove_alert(chat_id, pressed.alert_id)
+        await query.answer(f"Removed: {gone.words}" if gone else "That alert was removed already.")
+        text, rows = alerts_screen(s.chats, chat_id)
+        await _edit(query, text, rows)
+        return
+    prefs = s.chats.get(chat_id)
+    if prefs is None:
+        await query.answer(NOT_SUBSCRIBED, show_alert=True)
+        return
+    await _settings_button(query, s, prefs, pressed)
+
+
+async def _search_more(
+    query: CallbackQuery, s: Services, chat_id: int, pressed: SearchMore
+) -> None:
+    words = pressed.query if pressed.query is not None else s.searches.get(pressed.ref or "")
+    if words is None:
+        await query.answer("That search has expired; send /search again.")
+        return
+    text, rows = await search_page(s, chat_id, words, pressed.offset)
+    await query.answer()
+    await _edit(query, text, rows)
+
+
+async def _settings_button(
+    query: CallbackQuery, s: Services, prefs: ChatPrefs, pressed: Button
+) -> None:
+    now = s.clock()
+    feeds = s.feeds
+    changed: ChatPrefs | None = None
+    back_to = "main"
+    note = ""
+    try:
+        if isinstance(pressed, ShowScreen):
+            await query.answer()
+            await _show(query, screen(pressed.screen, prefs, feeds))
+            return
+        if isinstance(pressed, CloseMenu):
+            await query.answer()
+            await _edit(query, "<b>Settings</b>\n" + describe_prefs(prefs), [])
+            return
+        if isinstance(pressed, SetTimes):
+            text = TIME_PRESETS[pressed.preset][1]
+            changed = prefs.changed(
+                now, schedule=parse_schedule(text, time_zone=prefs.time_zone, now=now)
+            )
+        elif isinstance(pressed, SetZone):
+            changed = prefs.changed(now, time_zone=pressed.zone)
+        elif isinstance(pressed, SetItems):
+            changed = prefs.changed(now, items_per_digest=pressed.count)
+        elif isinstance(pressed, SetEmpty):
+            changed = prefs.changed(now, empty_digest=pressed.mode)
+        elif isinstance(pressed, ToggleFeed):
+            name = find_name(pressed.key, is_topic=pressed.is_topic, feeds=feeds)
+            if name is None:
+                await query.answer("That feed is no longer offered.")
+                await _show(query, screen("feeds", prefs, feeds))
+                return
+            changed = toggle(prefs, name, is_topic=pressed.is_topic, feeds=feeds, now=now)
+            back_to = "feeds"
+        elif isinstance(pressed, AllFeeds):
+            changed = prefs.changed(now, feeds=(), topics=())
+            back_to = "feeds"
+            note = "You read every feed again."
+    except PrefsError as exc:
+        await query.answer(str(exc), show_alert=True)
+        return
+    if changed is None:
+        await query.answer(STALE)
+        return
+    save_prefs(s, changed)
+    log.info("settings changed %s", fields(chat=changed.chat_id, by="button"))
+    await query.answer(note or "Saved.")
+    await _show(query, screen(back_to, changed, feeds))
+
+
+async def _show(query: CallbackQuery, shown: Screen) -> None:
+    await _edit(query, shown.text, shown.rows)
+
+
+async def _edit(query: CallbackQuery, text: str, rows: list[Row] | tuple[Row, ...]) -> None:
+    """Replace the pressed message's text and buttons (unchanged content is fine)."""
+    try:
+        await query.edit_message_text(
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(rows),
+            disable_web_page_preview=True,
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise

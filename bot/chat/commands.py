@@ -1,0 +1,399 @@
+"""The bot's commands: small async handlers, each answering bad input in place.
+
+Handlers find the running bot's parts with ``services(context)`` (bot.chat.services). Replies to
+commands go straight to the chat; digests and alerts go through Delivery (bot.delivery.digests).
+Buttons are handled in bot.chat.callbacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.admin.desk import AdminDesk
+from bot.chat.buttons import RemoveAlert, encode_button, search_more
+from bot.chat.replies import reply, reply_screen
+from bot.chat.services import ADMINS_ONLY, Services, may_change, move_chat, save_prefs, services
+from bot.chat.settings_ui import Row, describe_prefs, feeds_screen, main_screen
+from bot.delivery.chats import Chats
+from bot.delivery.prefs import (
+    ChatPrefs,
+    EmptyDigest,
+    describe_schedule,
+    new_chat_prefs,
+    parse_items,
+    parse_lead_sentences,
+    parse_schedule,
+)
+from bot.delivery.render import render_search_results
+from bot.delivery.telegram_html import escape_text
+from bot.errors import InputError, PrefsError, QueryError
+from bot.logfields import fields
+from bot.timezones import describe_timezone, parse_timezone
+
+log = logging.getLogger("newsbot.commands")
+
+
+# name, arguments, what it does: the one list behind /help, the menu and the README.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("start", "", "subscribe this chat to news digests"),
+    ("stop", "", "unsubscribe (your settings are kept)"),
+    ("digest", "", "everything new since your last digest, now"),
+    ("search", "<words>", "search the news archive"),
+    ("settings", "", "digest times, time zone, items per digest, feeds"),
+    ("feeds", "", "the feeds and topics you can subscribe to"),
+    ("alert", "<words>", "get new articles matching these words at once"),
+    ("alerts", "", "list and remove your alerts"),
+    ("timezone", "<zone>", "set your time zone, e.g. Asia/Karachi"),
+    ("help", "", "what I can do"),
+)
+
+SETTINGS_USAGE = (
+    "Usage: /settings, or /settings times 08:00 18:00 (or “every 6h”, or “off”), "
+    "/settings zone Asia/Karachi, /settings items 10, /settings empty note|silent, "
+    "/settings lead 1|2"
+)
+NOT_SUBSCRIBED = "This chat is not subscribed yet: send /start first."
+
+
+def help_text() -> str:
+    """/help: every command with what it does (plain text)."""
+    lines = ["I send news digests at the times you choose, and search the news.", ""]
+    for name, args, what in COMMANDS:
+        lines.append(f"/{name}{' ' + args if args else ''} — {what}")
+    return "\n".join(lines)
+
+
+def admin_help_text() -> str:
+    """/help for an admin: every command, then the admin commands."""
+    from bot.admin.commands import admin_help_lines
+
+    return help_text() + "\n\nFor admins:\n" + "\n".join(admin_help_lines())
+
+
+def _chat_id(update: Update) -> int | None:
+    return update.effective_chat.id if update.effective_chat else None
+
+
+def _args(context: ContextTypes.DEFAULT_TYPE) -> str:
+    return " ".join(context.args or ()).strip()
+
+
+def _subscribed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatPrefs | None:
+    chat_id = _chat_id(update)
+    return None if chat_id is None else services(context).chats.get(chat_id)
+
+
+# -- the commands -------------------------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Subscribe the chat (again, with its kept settings) and say what it will get."""
+    if not await may_change(update, context):
+        await reply(update, ADMINS_ONLY, html=False)
+        return
+    chat_id = _chat_id(update)
+    if chat_id is None:
+        return
+    s = services(context)
+    now = s.clock()
+    kept = s.chats.get(chat_id)
+    again = kept is not None
+    if kept is None:
+        prefs = new_chat_prefs(chat_id, now, s.defaults)
+    else:
+        prefs = kept if kept.active else kept.changed(now, active=True)
+    if prefs is not kept:
+        s.chats.put(prefs)
+    s.digests.reschedule(prefs, now)
+    log.info("chat subscribed %s", fields(chat=chat_id, returning=again))
+    zone = escape_text(describe_timezone(prefs.time_zone))
+    when = describe_schedule(prefs.schedule)
+    schedule = f"a digest {when} ({zone})" if when != "off" else "no scheduled digests"
+    await reply(
+        update,
+        f"<b>{'Welcome back' if again else 'Subscribed'}!</b> You will get {schedule}, "
+        f"up to {prefs.items_per_digest} stories each, from "
+        f"{'all feeds' if prefs.is_all_feeds else 'the feeds you picked'}: headline, source, "
+        "the lead and the key quote.\n\n"
+        "Change times, time zone, items and feeds in /settings (or /timezone Asia/Karachi). "
+        "/digest sends the news now, /search finds articles, /alert watches for words, "
+        "/stop unsubscribes. /help lists everything.",
+    )
+
+
+async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Unsubscribe the chat; its settings and alerts are kept for a later /start."""
+    if not await may_change(update, context):
+        await reply(update, ADMINS_ONLY, html=False)
+        return
+    chat_id = _chat_id(update)
+    if chat_id is None:
+        return
+    s = services(context)
+    prefs = s.chats.deactivate(chat_id, s.clock())
+    s.digests.forget(chat_id)
+    if prefs is None:
+        await reply(update, "This chat was not subscribed. Send /start to subscribe.")
+        return
+    log.info("chat unsubscribed %s", fields(chat=chat_id))
+    await reply(
+        update,
+        "Unsubscribed: no more digests or alerts here. Your settings are kept; "
+        "/start brings them back.",
+    )
+
+
+async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send everything new since the chat's last digest, now (through Delivery)."""
+    chat_id = _chat_id(update)
+    if chat_id is None:
+        return
+    s = services(context)
+    if s.chats.get(chat_id) is None:
+        await reply(update, NOT_SUBSCRIBED)
+        return
+    await s.digests.send_digest(chat_id, s.clock())
+
+
+async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The best matches for the words, with a "More" button that pages on."""
+    words = _args(context)
+    if not words:
+        await reply(
+            update,
+            'Usage: /search <words> — e.g. /search flood relief, /search "prime minister", '
+            "/search elect* -poll",
+            html=False,
+        )
+        return
+    chat_id = _chat_id(update)
+    if chat_id is None:
+        return
+    text, rows = await search_page(services(context), chat_id, words, 0)
+    await reply(update, text, rows=rows)
+
+
+async def search_page(s: Services, chat_id: int, words: str, offset: int) -> tuple[str, list[Row]]:
+    """One page of results as (HTML text, button rows); a bad query becomes its message."""
+    prefs = s.chats.get(chat_id)
+    zone = prefs.zone if prefs is not None else _default_zone(s)
+    per_page = s.config.settings.bot.search_results_per_page
+    now = s.clock()
+    try:
+        page = await asyncio.to_thread(
+            s.index.search, words, now=now, limit=per_page, offset=offset
+        )
+    except QueryError as exc:
+        return escape_text(str(exc)), []
+    texts = render_search_results(
+        page.hits, query=words, tz=zone, now=now, offset=offset, total=page.total
+    )
+    buttons: list[tuple[str, str]] = []
+    ref = None
+    if offset > 0:
+        ref = s.searches.add(words)
+        buttons.append(("‹ Back", search_more(max(0, offset - per_page), words, ref)))
+    if page.has_more:
+        ref = ref or s.searches.add(words)
+        buttons.append(("More ›", search_more(offset + per_page, words, ref)))
+    return texts[0], [tuple(buttons)] if buttons else []
+
+
+def _default_zone(s: Services) -> ZoneInfo:
+    return ZoneInfo(s.defaults.time_zone)
+
+
+async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The settings menu; with arguments, change one setting from text."""
+    chat_id = _chat_id(update)
+    if chat_id is None:
+        return
+    s = services(context)
+    prefs = s.chats.get(chat_id)
+    if prefs is None:
+        await reply(update, NOT_SUBSCRIBED)
+        return
+    args = _args(context)
+    if not args:
+        await reply_screen(update, main_screen(prefs))
+        return
+    if not await may_change(update, context):
+        await reply(update, ADMINS_ONLY, html=False)
+        return
+    what, _, value = args.partition(" ")
+    try:
+        changed = change_setting(prefs, what.lower(), value.strip(), s.clock())
+    except PrefsError as exc:
+        await reply(update, str(exc), html=False)
+        return
+    if changed is None:
+        await reply(update, SETTINGS_USAGE, html=False)
+        return
+    save_prefs(s, changed)
+    await reply(update, "Saved.\n" + describe_prefs(changed))
+
+
+def change_setting(prefs: ChatPrefs, what: str, value: str, now: datetime) -> ChatPrefs | None:
+    """The prefs with one setting changed from text; None when ``what`` names no setting.
+    Raises PrefsError with a message for the user when the value is not valid."""
+    if what in ("times", "time", "schedule", "digests"):
+        schedule = parse_schedule(value, time_zone=prefs.time_zone, now=now)
+        return prefs.changed(now, schedule=schedule)
+    if what in ("zone", "timezone", "tz"):
+        return prefs.changed(now, time_zone=parse_timezone(value))
+    if what in ("items", "count"):
+        return prefs.changed(now, items_per_digest=parse_items(value))
+    if what == "lead":
+        return prefs.changed(now, lead_sentences=parse_lead_sentences(value))
+    if what == "empty":
+        modes = {"note": EmptyDigest.NOTICE, "notice": EmptyDigest.NOTICE}
+        modes |= {"silent": EmptyDigest.SILENT, "silence": EmptyDigest.SILENT}
+        if value.lower() not in modes:
+            raise PrefsError("Send /settings empty note, or /settings empty silent.")
+        return prefs.changed(now, empty_digest=modes[value.lower()])
+    return None
+
+
+async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Set the chat's time zone from an IANA name, a city or an offset."""
+    prefs = _subscribed(update, context)
+    if prefs is None:
+        await reply(update, NOT_SUBSCRIBED)
+        return
+    value = _args(context)
+    if not value:
+        zone = describe_timezone(prefs.time_zone)
+        await reply(update, f"Your time zone is {zone}. Usage: /timezone Asia/Karachi", html=False)
+        return
+    if not await may_change(update, context):
+        await reply(update, ADMINS_ONLY, html=False)
+        return
+    s = services(context)
+    try:
+        changed = change_setting(prefs, "zone", value, s.clock())
+    except PrefsError as exc:
+        await reply(update, str(exc), html=False)
+        return
+    assert changed is not None
+    save_prefs(s, changed)
+    zone = escape_text(describe_timezone(changed.time_zone))
+    await reply(update, f"Time zone set to {zone}. Digests: {describe_schedule(changed.schedule)}.")
+
+
+async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The feeds and topics, with subscribe toggles for a subscribed chat."""
+    s = services(context)
+    prefs = _subscribed(update, context)
+    if prefs is None:
+        names = [
+            escape_text(f.name + (f" ({f.topic})" if f.topic else "")) for f in s.feeds if f.enabled
+        ]
+        await reply(update, "<b>Feeds</b>\n" + "\n".join(names) + "\n\n" + NOT_SUBSCRIBED)
+        return
+    await reply_screen(update, feeds_screen(prefs, s.feeds, back=False))
+
+
+async def alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Save a keyword alert: matching new articles come at once."""
+    words = _args(context)
+    if not words:
+        await reply(
+            update,
+            'Usage: /alert <words> — e.g. /alert earthquake, /alert "central bank"',
+            html=False,
+        )
+        return
+    prefs = _subscribed(update, context)
+    if prefs is None:
+        await reply(update, NOT_SUBSCRIBED)
+        return
+    if not await may_change(update, context):
+        await reply(update, ADMINS_ONLY, html=False)
+        return
+    s = services(context)
+    try:
+        saved = s.chats.add_alert(prefs.chat_id, words, s.clock())
+    except InputError as exc:
+        await reply(update, str(exc), html=False)
+        return
+    log.info("alert saved %s", fields(chat=prefs.chat_id, alert=saved.id))
+    await reply(
+        update,
+        f"🔔 Alert saved: <b>{escape_text(saved.words)}</b>. New articles matching it come "
+        "at once, and are not repeated in your digest. /alerts lists yours.",
+    )
+
+
+async def alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the chat's alerts, each with a remove button."""
+    chat_id = _chat_id(update)
+    if chat_id is None:
+        return
+    text, rows = alerts_screen(services(context).chats, chat_id)
+    await reply(update, text, rows=rows)
+
+
+def alerts_screen(chats: Chats, chat_id: int) -> tuple[str, list[Row]]:
+    found = chats.alerts(chat_id)
+    if not found:
+        return "No alerts yet. Add one: /alert &lt;words&gt;", []
+    lines = ["<b>Your alerts</b> (press one to remove it)"]
+    lines += [f"🔔 {escape_text(a.words)}" for a in found]
+    rows: list[Row] = [((f"🗑 {a.words[:40]}", encode_button(RemoveAlert(a.id))),) for a in found]
+    return "\n".join(lines), rows
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every command and what it does (for an admin, the admin commands too)."""
+    desk = context.application.bot_data.get("admin")
+    user = update.effective_user
+    if isinstance(desk, AdminDesk) and desk.is_admin(user.id if user else None):
+        await reply(update, admin_help_text(), html=False)
+        return
+    await reply(update, help_text(), html=False)
+
+
+async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have: say so, unless it may be another bot's (in a group,
+    only commands addressed to this bot by name are answered)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    command = message.text.split()[0]
+    name, _, target = command.partition("@")
+    is_ours = target.lower() == (context.bot.username or "").lower()
+    if (target and not is_ours) or (message.chat.type != "private" and not is_ours):
+        return
+    await reply(update, f"I don't know {name}. Send /help for what I can do.", html=False)
+
+
+async def chatter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Plain text in a private chat: point at what the bot understands."""
+    await reply(update, "Send /search <words> to search the news, or /help.", html=False)
+
+
+async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup: its subscription moves to the new chat id."""
+    message = update.effective_message
+    if message is None or message.migrate_to_chat_id is None:
+        return
+    await move_chat(services(context), message.chat_id, message.migrate_to_chat_id)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log what went wrong and tell the chat, briefly."""
+    log.error("handler failed %s", fields(error=repr(context.error)), exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id,
+                "Sorry, something went wrong on my side. Please try again in a moment.",
+            )
+        except Exception:  # the chat may be gone; the log has the error already
+            log.warning("error notice not sent %s", fields(chat=update.effective_chat.id))

@@ -1,0 +1,259 @@
+"""The digest job: which chats are due, what each gets, handed to delivery.
+
+One job ticks every ``[bot] digest_tick_s``: it pops the chats whose digest is due from a
+DueQueue (bot.delivery.schedule; not one scheduler job per chat), reads the archive once for all of
+them and submits each chat's digest through Delivery, so it is in the ledger before it is
+sent. The same tick runs the keyword alerts (bot.delivery.alerts).
+
+What a chat gets: articles fetched since its last digest (its first: ``first_digest_hours``
+before it subscribed) from the feeds it reads, minus every article already delivered or
+planned to it (the ledger's ``delivered_ids``: an alert's article is not repeated in the
+digest, a digest planned twice never repeats an item).
+
+``digest_messages`` is the pure core; ``Digests`` is the shell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Hashable, Iterable, MutableMapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.config import BotSettings
+from bot.delivery.alerts import Alerts
+from bot.delivery.chats import Chats
+from bot.delivery.digest import compose_digest
+from bot.delivery.ledger import Ledger, Outgoing
+from bot.delivery.prefs import ChatPrefs, EmptyDigest, reads
+from bot.delivery.render import digest_blocks, render_nothing_new
+from bot.delivery.schedule import DueQueue, build_queue, due_chats, next_due
+from bot.delivery.telegram_html import pack_messages
+from bot.logfields import fields
+from bot.models import StoredArticle
+from bot.store.datadir import Store
+
+log = logging.getLogger("newsbot.digests")
+
+SUBMIT_EVERY_MESSAGES = 500
+
+
+class Sender(Protocol):
+    """What the digest job needs of Delivery."""
+
+    async def submit(self, messages: Sequence[Outgoing]) -> list[Outgoing]: ...
+
+
+# -- the pure core ------------------------------------------------------------------------
+
+
+def digest_since(
+    prefs: ChatPrefs, last_digest_at: datetime | None, first_digest_hours: int
+) -> datetime:
+    """Articles fetched after this instant are news to the chat."""
+    if last_digest_at is not None:
+        return last_digest_at
+    return prefs.created - timedelta(hours=first_digest_hours)
+
+
+def unseen_articles(
+    articles: Iterable[StoredArticle],
+    prefs: ChatPrefs,
+    *,
+    since: datetime,
+    delivered: set[str],
+) -> list[StoredArticle]:
+    """The chat's news: fetched after ``since``, from its feeds, not yet delivered to it."""
+    return [
+        a
+        for a in articles
+        if a.fetched > since and a.id not in delivered and reads(prefs, a.feed, a.topic)
+    ]
+
+
+Rendered = tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
+"""A digest's message texts, and the article ids each message delivers."""
+
+
+def digest_messages(
+    prefs: ChatPrefs,
+    articles: Sequence[StoredArticle],
+    *,
+    batch: str,
+    since: datetime | None,
+    now: datetime,
+    memo: MutableMapping[Hashable, Rendered] | None = None,
+) -> list[Outgoing]:
+    """The chat's digest as messages to plan, each naming the articles its items deliver.
+
+    Nothing new: a one-line notice when the chat wants one, else no message. ``memo`` shares
+    the composing and rendering between chats given the same news the same way (one digest
+    tick: most chats read the same feeds and had their last digest at the same time).
+    """
+    chat_id = prefs.chat_id
+    if not articles:
+        if prefs.empty_digest is EmptyDigest.SILENT:
+            return []
+        text = render_nothing_new(since=since, tz=prefs.zone, now=now)
+        return [Outgoing(f"digest:{chat_id}:{batch}:0", chat_id, text, (), "digest")]
+    key = (
+        frozenset(a.id for a in articles),
+        prefs.items_per_digest,
+        prefs.time_zone,
+        prefs.lead_sentences,
+        since,
+        now,
+    )
+    rendered = memo.get(key) if memo is not None else None
+    if rendered is None:
+        rendered = render_news(articles, prefs, since=since, now=now)
+        if memo is not None:
+            memo[key] = rendered
+    texts, ids = rendered
+    return [
+        Outgoing(f"digest:{chat_id}:{batch}:{i}", chat_id, text, ids[i], "digest")
+        for i, text in enumerate(texts)
+    ]
+
+
+def render_news(
+    articles: Sequence[StoredArticle], prefs: ChatPrefs, *, since: datetime | None, now: datetime
+) -> Rendered:
+    """Compose and render a digest of ``articles`` for a chat with these preferences."""
+    digest = compose_digest(articles, max_items=prefs.items_per_digest)
+    blocks = digest_blocks(
+        digest, tz=prefs.zone, now=now, lead_sentences=prefs.lead_sentences, since=since
+    )
+    texts = pack_messages(blocks)
+    # Blocks are packed whole, in order: find which message holds each item's block.
+    item_blocks = blocks[1 : 1 + len(digest.items)]
+    ids: list[list[str]] = [[] for _ in texts]
+    message, position = 0, 0
+    for item, block in zip(digest.items, item_blocks, strict=True):
+        while message < len(texts) and texts[message].find(block, position) < 0:
+            message, position = message + 1, 0
+        if message == len(texts):  # cannot happen with pack_messages; keep ids anyway
+            message = len(texts) - 1
+        else:
+            position = texts[message].find(block, position) + len(block)
+        ids[message].extend(item.article_ids)
+    # Stories that did not fit count as delivered with the last message: the digest says
+    # how many more there were, and the next digest starts after this one.
+    for item in digest.left_out:
+        ids[-1].extend(item.article_ids)
+    return tuple(texts), tuple(tuple(i) for i in ids)
+
+
+# -- the shell ----------------------------------------------------------------------------
+
+
+@dataclass
+class Digests:
+    """The digest job (and the alerts it ticks) of one running bot (one event loop)."""
+
+    chats: Chats
+    store: Store
+    ledger: Ledger
+    sender: Sender
+    settings: BotSettings
+    clock: Callable[[], datetime]
+
+    def __post_init__(self) -> None:
+        self.queue = DueQueue()
+        self.alerts = Alerts(self.chats, self.store, self.sender)
+
+    def start(self, now: datetime) -> int:
+        """Queue every active chat at its first due time; a digest missed while the bot was
+        down is due now, once. Returns how many chats are due right away."""
+        chats = [
+            (prefs, self.ledger.last_digest_at(prefs.chat_id))
+            for prefs in self.chats.all().values()
+            if prefs.active
+        ]
+        self.queue = build_queue(chats, now)
+        self.alerts.start(now)
+        return sum(
+            1
+            for chat_id in self.chats.all()
+            if (at := self.queue.due_at(chat_id)) is not None and at <= now
+        )
+
+    def reschedule(self, prefs: ChatPrefs, now: datetime) -> None:
+        """The chat changed its schedule, subscribed or stopped: its next digest moves."""
+        self.queue.put(prefs.chat_id, next_due(prefs, now))
+
+    def forget(self, chat_id: int) -> None:
+        self.queue.discard(chat_id)
+
+    async def tick(self) -> int:
+        """Send the digests that are due and the alerts new articles match; returns how many
+        messages were planned."""
+        now = self.clock()
+        planned = 0
+        due = due_chats(self.queue, self.chats.all(), now)
+        if due:
+            articles = self._recent_articles([d.chat_id for d in due])
+            memo: dict[Hashable, Rendered] = {}
+            batch: list[Outgoing] = []
+            for n, item in enumerate(due, 1):
+                batch += self.digest_for(item.chat_id, now, f"{item.slot.timestamp():.0f}",
+                                         articles=articles, memo=memo)  # fmt: skip
+                if len(batch) >= SUBMIT_EVERY_MESSAGES or n == len(due):
+                    planned += len(await self.sender.submit(batch))  # one fsync per batch
+                    batch = []
+                    await asyncio.sleep(0)  # let updates and sends run between batches
+            log.info("digests planned %s", fields(chats=len(due), messages=planned))
+        planned += await self.alerts.check(now)
+        return planned
+
+    async def send_digest(self, chat_id: int, now: datetime) -> int:
+        """Plan and queue the chat's digest now, on demand (an empty one says so); returns
+        the messages planned."""
+        messages = self.digest_for(chat_id, now, f"{now.timestamp():.0f}d", on_demand=True)
+        planned = await self.sender.submit(messages) if messages else []
+        log.info("digest on demand %s", fields(chat=chat_id, messages=len(planned)))
+        return len(planned)
+
+    def digest_for(
+        self,
+        chat_id: int,
+        now: datetime,
+        batch: str,
+        *,
+        articles: Sequence[StoredArticle] | None = None,
+        memo: MutableMapping[Hashable, Rendered] | None = None,
+        on_demand: bool = False,
+    ) -> list[Outgoing]:
+        """The chat's digest messages now; an empty digest the chat wants silent is recorded
+        in the ledger (it still counts as the chat's last) and gives no message."""
+        prefs = self.chats.get(chat_id)
+        if prefs is None:
+            return []
+        last = self.ledger.last_digest_at(chat_id)
+        since = digest_since(prefs, last, self.settings.first_digest_hours)
+        if articles is None:
+            articles = self._recent_articles([chat_id])
+        news = unseen_articles(
+            articles, prefs, since=since, delivered=self.ledger.delivered_ids(chat_id)
+        )
+        if on_demand and prefs.empty_digest is EmptyDigest.SILENT:
+            prefs = replace(prefs, empty_digest=EmptyDigest.NOTICE)  # asked for: always answer
+        messages = digest_messages(prefs, news, batch=batch, since=last, now=now, memo=memo)
+        if not messages:
+            self.ledger.record_digest(chat_id, now=now)
+        return messages
+
+    def _recent_articles(self, chat_ids: Iterable[int]) -> list[StoredArticle]:
+        """Every stored article some of these chats may be owed (one pass over the archive)."""
+        starts = []
+        for chat_id in chat_ids:
+            prefs = self.chats.get(chat_id)
+            if prefs is not None:
+                last = self.ledger.last_digest_at(chat_id)
+                starts.append(digest_since(prefs, last, self.settings.first_digest_hours))
+        if not starts:
+            return []
+        earliest = min(starts)
+        return [a for a in self.store.iter_articles(since=earliest) if a.fetched > earliest]

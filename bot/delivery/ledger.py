@@ -1,0 +1,366 @@
+"""The delivery ledger: what each chat was sent, durable across restarts and crashes.
+
+Every message is *planned* (its intent written and fsynced) before it is sent, and
+*confirmed* after Telegram accepted it; on start, planned and unconfirmed messages are sent
+again (``pending()``). A message's articles count as delivered to the chat from the moment it
+is planned, so a digest planned twice (a restart, a second digest tick) never repeats an item,
+and an item planned is never skipped: it stays pending until it is sent or its chat is gone.
+
+Files (``data/ledger/``, see bot.store.journal): a snapshot plus a journal of JSON lines::
+
+    {"op":"plan","key":"digest:42:b7:0","chat":42,"text":"<b>…</b>","articles":["a1"],
+     "kind":"digest","at":"2026-01-05T08:00:00+00:00","first":true}
+    {"op":"sent","key":"digest:42:b7:0","mid":311,"at":"…"}
+    {"op":"abandon","key":"…","reason":"blocked","at":"…"}
+    {"op":"move","old":-100,"new":-1001234,"at":"…"}
+    {"op":"digest","chat":42,"at":"…"}           an empty digest (nothing to send)
+    {"op":"error","what":"retry_after","at":"…"}   counted for /stats
+
+``plan`` fsyncs before it returns; ``confirm`` may defer its fsync to a group commit
+(``durable=False`` then ``sync()``): a confirmation lost in a crash means the message is
+sent once more, which is the only duplicate this design allows (Telegram has no idempotency
+key). Delivered article ids are kept per chat and UTC day, and forgotten after the store's
+retention (the articles themselves are gone by then).
+
+Not thread-safe: one thread (the event loop) calls everything but ``sync()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.store.journal import Journal
+
+log = logging.getLogger(__name__)
+
+LEDGER_DIR = "ledger"
+COMPACT_AT_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One Telegram message to send."""
+
+    key: str  # unique, deterministic: f"{kind}:{chat_id}:{batch_id}:{index}"
+    chat_id: int
+    text: str  # Telegram HTML, already rendered (<= 4096 UTF-16 units)
+    article_ids: tuple[str, ...]  # the articles this message delivers
+    kind: str  # "digest" | "alert" | "notice"
+
+
+@dataclass(frozen=True)
+class DayStats:
+    """What delivery did on one UTC day."""
+
+    day: date
+    digests: int = 0  # chats a digest was planned for
+    messages: int = 0  # messages Telegram accepted
+    abandoned: int = 0  # messages given up (chat blocked or gone, message refused)
+    errors: int = 0  # failed attempts retried (429, network) and refusals
+
+
+@dataclass
+class _Chat:
+    delivered: dict[str, int]  # article id -> UTC day ordinal it was planned
+    last_digest_at: datetime | None = None
+
+
+class Ledger:
+    """The delivery ledger of one data directory; see the module docstring."""
+
+    def __init__(self, journal: Journal, retention_days: int) -> None:
+        self._journal = journal
+        self._retention_days = retention_days
+        self._pending: dict[str, Outgoing] = {}
+        self._chats: dict[int, _Chat] = {}
+        self._days: dict[date, DayStats] = {}
+
+    @classmethod
+    def open(
+        cls, data_dir: Path, *, retention_days: int = 30, now: datetime | None = None
+    ) -> Ledger:
+        """Open (creating) ``data_dir/ledger``: load the snapshot, replay the journal (a torn
+        last line is ignored), forget ids older than ``retention_days``, compact."""
+        journal = Journal.open(Path(data_dir) / LEDGER_DIR)
+        ledger = cls(journal, retention_days)
+        if journal.snapshot is not None:
+            ledger._load(journal.snapshot)
+        replayed = 0
+        for record in journal.replay():
+            ledger._apply(record)
+            replayed += 1
+        ledger.compact(now=now or datetime.now(UTC))
+        log.info(
+            "ledger opened dir=%s replayed=%d pending=%d chats=%d",
+            journal.folder, replayed, len(ledger._pending), len(ledger._chats),
+        )  # fmt: skip
+        return ledger
+
+    # -- the interface ----------------------------------------------------------------------
+
+    def plan(self, messages: Sequence[Outgoing], *, now: datetime) -> list[Outgoing]:
+        """Record the intent to send, durably; messages whose key is pending or whose articles
+        were already delivered or planned to that chat are dropped. Returns what was planned."""
+        planned: list[Outgoing] = []
+        digest_chats: set[int] = set()
+        for message in messages:
+            chat = self._chats.get(message.chat_id)
+            repeated = [a for a in message.article_ids if chat and a in chat.delivered]
+            if message.key in self._pending or repeated:
+                log.info(
+                    "ledger plan dropped key=%s chat=%d repeated_articles=%d",
+                    message.key, message.chat_id, len(repeated),
+                )  # fmt: skip
+                continue
+            first = message.kind == "digest" and message.chat_id not in digest_chats
+            if first:
+                digest_chats.add(message.chat_id)
+            record = {"op": "plan", "key": message.key, "chat": message.chat_id,
+                      "text": message.text, "articles": list(message.article_ids),
+                      "kind": message.kind, "at": now.isoformat(), "first": first}  # fmt: skip
+            self._apply_plan(message, now, first=first)
+            self._journal.append(record)
+            planned.append(message)
+        if planned:
+            self._journal.sync()
+        return planned
+
+    def pending(self) -> list[Outgoing]:
+        """Planned and not yet confirmed or abandoned, in the order planned."""
+        return list(self._pending.values())
+
+    def is_pending(self, key: str) -> bool:
+        return key in self._pending
+
+    def confirm(
+        self, key: str, *, message_id: int | None, now: datetime, durable: bool = True
+    ) -> None:
+        """Telegram accepted the message. With ``durable=False`` the record waits for the next
+        ``sync()`` (group commit)."""
+        if key not in self._pending:
+            return
+        record = {"op": "sent", "key": key, "mid": message_id, "at": now.isoformat()}
+        self._apply(record)
+        self._append(record, durable)
+
+    def abandon(self, key: str, *, reason: str, now: datetime, durable: bool = True) -> None:
+        """Give up a message (its articles stay counted as delivered: no retry next digest)."""
+        if key not in self._pending:
+            return
+        record = {"op": "abandon", "key": key, "reason": reason, "at": now.isoformat()}
+        self._apply(record)
+        self._append(record, durable)
+
+    def abandon_chat(self, chat_id: int, *, reason: str, now: datetime) -> list[str]:
+        """Give up every pending message to a chat (blocked, kicked, deleted); returns the keys."""
+        keys = [k for k, m in self._pending.items() if m.chat_id == chat_id]
+        for key in keys:
+            self.abandon(key, reason=reason, now=now, durable=False)
+        self._journal.sync()
+        return keys
+
+    def move_chat(self, old_chat_id: int, new_chat_id: int, *, now: datetime | None = None) -> None:
+        """A group became a supergroup: its record and pending messages follow the new id."""
+        record = {"op": "move", "old": old_chat_id, "new": new_chat_id,
+                  "at": (now or datetime.now(UTC)).isoformat()}  # fmt: skip
+        self._apply(record)
+        self._append(record, durable=True)
+
+    def record_digest(self, chat_id: int, *, now: datetime) -> None:
+        """A digest fell due and had nothing to send: it still counts as the chat's last."""
+        record = {"op": "digest", "chat": chat_id, "at": now.isoformat()}
+        self._apply(record)
+        self._append(record, durable=True)
+
+    def note_error(self, what: str, *, now: datetime) -> None:
+        """Count a failed attempt for the day's stats (written with the next sync)."""
+        record = {"op": "error", "what": what, "at": now.isoformat()}
+        self._apply(record)
+        self._append(record, durable=False)
+
+    def delivered_ids(self, chat_id: int) -> set[str]:
+        """Article ids sent or planned to the chat (within the retention)."""
+        chat = self._chats.get(chat_id)
+        return set(chat.delivered) if chat else set()
+
+    def last_digest_at(self, chat_id: int) -> datetime | None:
+        """When the chat's last digest was planned (None: never)."""
+        chat = self._chats.get(chat_id)
+        return chat.last_digest_at if chat else None
+
+    def stats(self, day: date) -> DayStats:
+        return self._days.get(day, DayStats(day))
+
+    # -- durability -------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Make every record so far durable (one fsync; callable from a worker thread)."""
+        self._journal.sync()
+
+    @property
+    def appended(self) -> int:
+        """Sequence number of the last record appended (see ``synced``)."""
+        return self._journal.appended
+
+    @property
+    def synced(self) -> int:
+        """Sequence number up to which records are durable."""
+        return self._journal.synced
+
+    @property
+    def journal_bytes(self) -> int:
+        return self._journal.journal_bytes
+
+    def compact(self, *, now: datetime) -> None:
+        """Forget ids and stats older than the retention, write the state as the snapshot and
+        start an empty journal."""
+        self._prune(now)
+        self._journal.compact(self._to_doc())
+
+    def compact_if_large(self, *, now: datetime, max_bytes: int = COMPACT_AT_BYTES) -> bool:
+        if self._journal.journal_bytes < max_bytes:
+            return False
+        self.compact(now=now)
+        return True
+
+    def close(self) -> None:
+        self._journal.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- state ------------------------------------------------------------------------------
+
+    def _append(self, record: dict[str, Any], durable: bool) -> None:
+        self._journal.append(record)
+        if durable:
+            self._journal.sync()
+
+    def _chat(self, chat_id: int) -> _Chat:
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = self._chats[chat_id] = _Chat({})
+        return chat
+
+    def _count(self, at: datetime, **increments: int) -> None:
+        day = at.astimezone(UTC).date()
+        stats = self._days.get(day, DayStats(day))
+        changes = {name: getattr(stats, name) + n for name, n in increments.items()}
+        self._days[day] = replace(stats, **changes)
+
+    def _apply_plan(self, message: Outgoing, at: datetime, *, first: bool) -> None:
+        self._pending[message.key] = message
+        chat = self._chat(message.chat_id)
+        day = at.astimezone(UTC).date().toordinal()
+        for article_id in message.article_ids:
+            chat.delivered[sys.intern(article_id)] = day
+        if message.kind == "digest":
+            if chat.last_digest_at is None or at > chat.last_digest_at:
+                chat.last_digest_at = at
+            if first:
+                self._count(at, digests=1)
+
+    def _apply(self, record: dict[str, Any]) -> None:
+        op = record.get("op")
+        at = datetime.fromisoformat(record["at"]) if "at" in record else datetime.now(UTC)
+        if op == "plan":
+            message = Outgoing(
+                key=record["key"], chat_id=int(record["chat"]), text=record["text"],
+                article_ids=tuple(record["articles"]), kind=record["kind"],
+            )  # fmt: skip
+            if message.key not in self._pending:
+                self._apply_plan(message, at, first=bool(record.get("first")))
+        elif op == "sent":
+            if self._pending.pop(record["key"], None) is not None:
+                self._count(at, messages=1)
+        elif op == "abandon":
+            if self._pending.pop(record["key"], None) is not None:
+                self._count(at, abandoned=1)
+        elif op == "move":
+            self._apply_move(int(record["old"]), int(record["new"]))
+        elif op == "digest":
+            chat = self._chat(int(record["chat"]))
+            if chat.last_digest_at is None or at > chat.last_digest_at:
+                chat.last_digest_at = at
+            self._count(at, digests=1)
+        elif op == "error":
+            self._count(at, errors=1)
+        else:
+            log.warning("ledger record of unknown kind ignored op=%s", op)
+
+    def _apply_move(self, old: int, new: int) -> None:
+        for key, message in list(self._pending.items()):
+            if message.chat_id == old:
+                self._pending[key] = replace(message, chat_id=new)
+        moved = self._chats.pop(old, None)
+        if moved is None:
+            return
+        target = self._chat(new)
+        target.delivered.update(moved.delivered)
+        if moved.last_digest_at and (
+            target.last_digest_at is None or moved.last_digest_at > target.last_digest_at
+        ):
+            target.last_digest_at = moved.last_digest_at
+
+    def _prune(self, now: datetime) -> None:
+        cutoff = (now.astimezone(UTC) - timedelta(days=self._retention_days)).date()
+        cutoff_day = cutoff.toordinal()
+        for chat in self._chats.values():
+            stale = [a for a, day in chat.delivered.items() if day < cutoff_day]
+            for article_id in stale:
+                del chat.delivered[article_id]
+        for day in [d for d in self._days if d < cutoff]:
+            del self._days[day]
+
+    def _to_doc(self) -> dict[str, Any]:
+        chats: dict[str, Any] = {}
+        for chat_id, chat in self._chats.items():
+            by_day: dict[str, list[str]] = {}
+            for article_id, day in chat.delivered.items():
+                by_day.setdefault(date.fromordinal(day).isoformat(), []).append(article_id)
+            last = chat.last_digest_at.isoformat() if chat.last_digest_at else None
+            chats[str(chat_id)] = {"delivered": by_day, "last_digest_at": last}
+        return {
+            "pending": [_message_to_doc(m) for m in self._pending.values()],
+            "chats": chats,
+            "days": {d.isoformat(): _stats_to_doc(s) for d, s in self._days.items()},
+        }
+
+    def _load(self, doc: dict[str, Any]) -> None:
+        for item in doc.get("pending", []):
+            message = Outgoing(
+                key=item["key"], chat_id=int(item["chat"]), text=item["text"],
+                article_ids=tuple(item["articles"]), kind=item["kind"],
+            )  # fmt: skip
+            self._pending[message.key] = message
+        for chat_id, item in doc.get("chats", {}).items():
+            delivered = {
+                sys.intern(a): date.fromisoformat(day).toordinal()
+                for day, ids in item.get("delivered", {}).items()
+                for a in ids
+            }
+            last = item.get("last_digest_at")
+            self._chats[int(chat_id)] = _Chat(
+                delivered, datetime.fromisoformat(last) if last else None
+            )
+        for day, item in doc.get("days", {}).items():
+            self._days[date.fromisoformat(day)] = DayStats(date.fromisoformat(day), **item)
+
+
+def _message_to_doc(message: Outgoing) -> dict[str, Any]:
+    return {"key": message.key, "chat": message.chat_id, "text": message.text,
+            "articles": list(message.article_ids), "kind": message.kind}  # fmt: skip
+
+
+def _stats_to_doc(stats: DayStats) -> dict[str, int]:
+    return {"digests": stats.digests, "messages": stats.messages,
+            "abandoned": stats.abandoned, "errors": stats.errors}  # fmt: skip

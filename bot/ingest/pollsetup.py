@@ -1,0 +1,59 @@
+"""Opening a poller: its store, search index, HTTP client and worker pool, wired from the
+configuration, with the search index caught up; all closed on exit.
+
+    async with open_poller(config) as poller:
+        reports = await poller.poll_feeds(poller.due_feeds(now))
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
+from contextlib import asynccontextmanager
+
+from bot.config import Config
+from bot.ingest.fetch import Fetcher
+from bot.ingest.poll import Poller
+from bot.ingest.pollsettings import settings_from_config
+from bot.ingest.workers import process_pool
+from bot.search.index import SearchIndex
+from bot.search.journal import INDEX_JOURNAL
+from bot.store.datadir import Store
+
+
+@asynccontextmanager
+async def open_poller(
+    config: Config,
+    *,
+    executor_factory: Callable[[], Executor] = process_pool,
+    fetcher: Fetcher | None = None,
+) -> AsyncIterator[Poller]:
+    """The poller of a configuration: its store, search index, HTTP client and worker pool,
+    with the index caught up; everything is closed on exit."""
+    store = Store.open(config.data_dir)
+    try:
+        index = SearchIndex.in_data_dir(config.data_dir)
+    except BaseException:
+        store.close()
+        raise
+    fetch_settings, cycle_settings = settings_from_config(config)
+    own_fetcher = fetcher is None
+    fetcher = fetcher or Fetcher(fetch_settings)
+    poller = Poller(
+        config,
+        store,
+        fetcher,
+        index,
+        executor_factory,
+        settings=cycle_settings,
+        journal=config.data_dir / INDEX_JOURNAL,
+    )
+    try:
+        poller.catch_up_index()
+        yield poller
+    finally:
+        poller.close()
+        if own_fetcher:
+            await fetcher.aclose()
+        index.close()
+        store.close()

@@ -1,0 +1,209 @@
+"""A crash-safe record on disk: a snapshot plus an append-only journal of JSON lines.
+
+Layout (one folder)::
+
+    snapshot.json            the whole state at the last compaction, and the journal it
+                             continues with; replaced atomically (write, fsync, rename)
+    journal-000007.jsonl     one JSON object a line, appended after that snapshot
+    lock                     held (flock) while a process has the folder open
+
+Appending puts a line in memory; ``sync()`` writes every line appended so far and fsyncs
+them, so a caller that appends from several tasks pays one fsync for the group (group
+commit). Lines keep their order on disk. ``sync()`` may run in a worker thread while the
+owning thread goes on appending.
+
+A crash (kill -9, power loss) can leave the last line torn: it is ignored on load, and so is
+anything after it. ``compact(state)`` writes a new snapshot naming a fresh, empty journal,
+then deletes the old journal: a crash in between leaves a snapshot and a journal that agree,
+since the snapshot names the journal to replay and the older one is deleted on the next open.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bot.errors import StoreError
+from bot.store.atomic import TEMP_SUFFIX, write_atomically
+
+log = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+
+SNAPSHOT = "snapshot.json"
+SNAPSHOT_VERSION = 1
+
+
+class Journal:
+    """One folder's snapshot and journal; see the module docstring."""
+
+    def __init__(self, folder: Path, lock_fd: int, generation: int, snapshot: JSON | None) -> None:
+        self.folder = folder
+        self._lock_fd: int | None = lock_fd
+        self._generation = generation
+        self._snapshot = snapshot
+        self._file = self._journal_path(generation).open("ab")
+        self._buffer: list[bytes] = []
+        self._appended = 0  # lines appended since opening
+        self._synced = 0  # lines known durable
+        self._buffer_lock = threading.Lock()
+        self._file_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, folder: Path) -> Journal:
+        """Open (creating) the folder, holding its lock; StoreError when another process has it
+        or its snapshot cannot be read."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            lock_fd = os.open(folder / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise StoreError(f"cannot open the delivery ledger at {folder}: {error}") from error
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            os.close(lock_fd)
+            raise StoreError(
+                f"the delivery ledger at {folder} is in use by another newsbot process; "
+                "stop it first"
+            ) from error
+        try:
+            snapshot = _read_snapshot(folder / SNAPSHOT)
+        except StoreError:
+            os.close(lock_fd)
+            raise
+        generation = int(snapshot["generation"]) if snapshot else 0
+        return cls(folder, lock_fd, generation, snapshot)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> JSON | None:
+        """The state as of the last compaction (None for a new folder)."""
+        return self._snapshot
+
+    def replay(self) -> Iterator[JSON]:
+        """The journal's records, in order, up to the first torn or unreadable line."""
+        path = self._journal_path(self._generation)
+        with path.open("rb") as file:
+            for number, line in enumerate(file, start=1):
+                if not line.endswith(b"\n"):
+                    log.warning("ledger journal torn line ignored file=%s line=%d", path, number)
+                    return
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    log.warning("ledger journal bad line ignored file=%s line=%d", path, number)
+                    return
+                if isinstance(record, dict):
+                    yield record
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def append(self, record: JSON) -> int:
+        """Queue one record; returns its sequence number (durable once ``synced`` reaches it)."""
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        with self._buffer_lock:
+            self._buffer.append(line)
+            self._appended += 1
+            return self._appended
+
+    @property
+    def appended(self) -> int:
+        return self._appended
+
+    @property
+    def synced(self) -> int:
+        return self._synced
+
+    def sync(self) -> None:
+        """Write and fsync every record appended so far (safe to call from another thread)."""
+        with self._file_lock:
+            with self._buffer_lock:
+                lines, self._buffer = self._buffer, []
+                upto = self._appended
+            if lines:
+                try:
+                    self._file.write(b"".join(lines))
+                    self._file.flush()
+                    os.fsync(self._file.fileno())
+                except OSError as error:
+                    raise StoreError(f"cannot write the delivery ledger: {error}") from error
+            self._synced = max(self._synced, upto)
+
+    @property
+    def journal_bytes(self) -> int:
+        """The size of the journal on disk, plus what waits to be written."""
+        with self._buffer_lock:
+            waiting = sum(len(line) for line in self._buffer)
+        return self._file.tell() + waiting
+
+    def compact(self, state: JSON) -> None:
+        """Make ``state`` (everything appended so far applied) the new snapshot and start an
+        empty journal; every appended record is durable when this returns."""
+        with self._file_lock:
+            with self._buffer_lock:
+                self._buffer = []
+                upto = self._appended
+            generation = self._generation + 1
+            new_journal = self._journal_path(generation)
+            snapshot = {"version": SNAPSHOT_VERSION, "generation": generation, **state}
+            try:
+                with new_journal.open("wb") as file:
+                    os.fsync(file.fileno())
+                # the folder's fsync in write_atomically also makes the new journal's name durable
+                write_atomically(
+                    self.folder / SNAPSHOT, json.dumps(snapshot, ensure_ascii=False).encode()
+                )
+            except OSError as error:
+                raise StoreError(f"cannot write the delivery ledger snapshot: {error}") from error
+            self._file.close()
+            self._generation = generation
+            self._snapshot = snapshot
+            self._file = new_journal.open("ab")
+            self._synced = max(self._synced, upto)
+            self._remove_stale()
+
+    def close(self) -> None:
+        if self._lock_fd is None:
+            return
+        self.sync()
+        self._file.close()
+        os.close(self._lock_fd)
+        self._lock_fd = None
+
+    # -- files ------------------------------------------------------------------------------
+
+    def _journal_path(self, generation: int) -> Path:
+        return self.folder / f"journal-{generation:06d}.jsonl"
+
+    def _remove_stale(self) -> None:
+        keep = self._journal_path(self._generation).name
+        for path in self.folder.glob("journal-*.jsonl"):
+            if path.name != keep:
+                path.unlink(missing_ok=True)
+        for path in self.folder.glob(f".{SNAPSHOT}.*{TEMP_SUFFIX}"):  # a crash mid-compaction
+            path.unlink(missing_ok=True)
+
+
+def _read_snapshot(path: Path) -> JSON | None:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise StoreError(f"cannot read the delivery ledger snapshot {path}: {error}") from error
+    try:
+        snapshot = json.loads(data)
+    except ValueError as error:
+        raise StoreError(
+            f"the delivery ledger snapshot {path} is damaged ({error}); restore it from a backup"
+        ) from error
+    if not isinstance(snapshot, dict) or snapshot.get("version") != SNAPSHOT_VERSION:
+        raise StoreError(f"the delivery ledger snapshot {path} has an unknown format")
+    return snapshot

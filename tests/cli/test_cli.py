@@ -1,0 +1,61 @@
+"""The newsbot command line: files in order, bad files reported, the rest still printed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli.main import main
+
+
+def test_jsonl_keeps_input_order_and_reports_a_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file that cannot be read is reported on stderr; the others still print, exit is 1."""
+    first = tmp_path / "a.txt"
+    first.write_text("First headline\n\nThe council approved the budget on Monday.\n", "utf-8")
+    second = tmp_path / "b.txt"
+    second.write_text("Second headline\n\nRain is expected across the region tonight.\n", "utf-8")
+    missing = tmp_path / "missing.html"
+
+    code = main(["extract", "--format", "jsonl", str(first), str(missing), str(second)])
+
+    out, err = capsys.readouterr()
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert [r["source"] for r in records] == [str(first), str(second)]
+    assert records[0]["title"] == "First headline"
+    assert records[1]["text"] == "Rain is expected across the region tonight."
+    assert str(missing) in err
+
+
+def test_summarize_jsonl_has_lead_and_quotes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """summarize adds the lead sentences and the quotes to extract's fields."""
+    page = tmp_path / "story.txt"
+    page.write_text(
+        "Bridge reopens\n\nThe old bridge reopened on Friday after two years of repairs. "
+        "Traffic was light.\n\n“We are proud of the crews who rebuilt it in record time,” "
+        "Mayor Ana Lopez said.\n",
+        "utf-8",
+    )
+    assert main(["summarize", "--format", "jsonl", "--lead-sentences", "1", str(page)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert set(record) == {"source", "title", "published", "author", "text", "lead", "quotes"}
+    assert record["lead"] == ["The old bridge reopened on Friday after two years of repairs."]
+    assert record["quotes"][0]["text"].startswith("We are proud of the crews")
+
+
+def test_stdin_dash_reads_text(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`-` reads the article from standard input."""
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Plain body text here.\n")))
+    assert main(["extract", "--format", "jsonl", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == "Plain body text here."

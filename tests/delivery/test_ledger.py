@@ -1,0 +1,161 @@
+"""The delivery ledger: intents and confirmations survive reopening, torn journals and
+compaction; no article is planned twice to a chat."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.delivery.ledger import LEDGER_DIR, Ledger, Outgoing
+from bot.errors import StoreError
+
+NOW = datetime(2026, 1, 5, 8, tzinfo=UTC)
+
+
+def _out(chat: int, n: int, *articles: str, kind: str = "digest") -> Outgoing:
+    ids = articles or (f"a{chat}.{n}",)
+    return Outgoing(f"{kind}:{chat}:b:{n}", chat, f"<b>item</b> {n}", ids, kind)
+
+
+def _journal(tmp_path: Path) -> Path:
+    (journal,) = (tmp_path / LEDGER_DIR).glob("journal-*.jsonl")
+    return journal
+
+
+def test_planned_messages_stay_pending_until_confirmed_across_reopening(tmp_path: Path) -> None:
+    """A planned message is pending after a restart; once confirmed it is not."""
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        ledger.plan([_out(1, 0), _out(1, 1), _out(2, 0)], now=NOW)
+        ledger.confirm("digest:1:b:0", message_id=10, now=NOW)
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        assert [m.key for m in ledger.pending()] == ["digest:1:b:1", "digest:2:b:0"]
+        assert ledger.delivered_ids(1) == {"a1.0", "a1.1"}
+        assert ledger.last_digest_at(1) == NOW
+        assert ledger.stats(NOW.date()).digests == 2
+        assert ledger.stats(NOW.date()).messages == 1
+
+
+def test_an_article_is_never_planned_twice_to_a_chat(tmp_path: Path) -> None:
+    """A message repeating an article delivered or planned to the chat is dropped; the same
+    article to another chat is not."""
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        assert ledger.plan([_out(1, 0, "x"), _out(1, 1, "x", "y"), _out(2, 0, "x")], now=NOW) == [
+            _out(1, 0, "x"), _out(2, 0, "x"),
+        ]  # fmt: skip
+        ledger.confirm("digest:1:b:0", message_id=1, now=NOW)
+        assert ledger.plan([_out(1, 5, "x")], now=NOW) == []
+        assert ledger.plan([_out(2, 0, "x")], now=NOW) == []  # still pending: same key
+
+
+def test_a_torn_last_line_is_ignored_and_the_ledger_opens(tmp_path: Path) -> None:
+    """A crash mid-append leaves half a line: the records before it stand."""
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        ledger.plan([_out(1, 0), _out(1, 1)], now=NOW)
+        ledger.confirm("digest:1:b:0", message_id=1, now=NOW)
+    with _journal(tmp_path).open("ab") as file:
+        file.write(b'{"op":"sent","key":"digest:1:b:1","mi')
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        assert [m.key for m in ledger.pending()] == ["digest:1:b:1"]
+        ledger.confirm("digest:1:b:1", message_id=2, now=NOW)
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        assert ledger.pending() == []
+
+
+def test_a_second_process_cannot_open_the_same_ledger(tmp_path: Path) -> None:
+    """Two senders on one ledger would send twice: the second open is refused."""
+    with Ledger.open(tmp_path, now=NOW), pytest.raises(StoreError, match="in use"):
+        Ledger.open(tmp_path, now=NOW)
+
+
+def test_a_damaged_snapshot_stops_the_open_with_a_clear_error(tmp_path: Path) -> None:
+    """The ledger never starts afresh over a snapshot it cannot read."""
+    Ledger.open(tmp_path, now=NOW).close()
+    (tmp_path / LEDGER_DIR / "snapshot.json").write_text("{not json")
+    with pytest.raises(StoreError, match="damaged"):
+        Ledger.open(tmp_path, now=NOW)
+
+
+def test_a_migrated_group_keeps_its_record_and_pending_messages(tmp_path: Path) -> None:
+    """move_chat carries delivered ids, the last digest time and pending messages over."""
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        ledger.plan([_out(-5, 0), _out(-5, 1)], now=NOW)
+        ledger.confirm("digest:-5:b:0", message_id=1, now=NOW)
+        ledger.move_chat(-5, -1005, now=NOW)
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        assert [m.chat_id for m in ledger.pending()] == [-1005]
+        assert ledger.delivered_ids(-1005) == {"a-5.0", "a-5.1"}
+        assert ledger.last_digest_at(-1005) == NOW
+        assert ledger.delivered_ids(-5) == set()
+
+
+def test_delivered_ids_are_forgotten_after_the_retention(tmp_path: Path) -> None:
+    """Ids older than the store's retention are pruned (their articles are gone too)."""
+    with Ledger.open(tmp_path, retention_days=30, now=NOW) as ledger:
+        ledger.plan([_out(1, 0)], now=NOW - timedelta(days=31))
+        ledger.plan([_out(1, 1)], now=NOW - timedelta(days=29))
+    with Ledger.open(tmp_path, retention_days=30, now=NOW) as ledger:
+        assert ledger.delivered_ids(1) == {"a1.1"}
+
+
+def test_an_empty_digest_still_counts_as_the_chats_last(tmp_path: Path) -> None:
+    """record_digest moves last_digest_at without sending anything."""
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        ledger.record_digest(9, now=NOW)
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        assert ledger.last_digest_at(9) == NOW
+        assert ledger.pending() == []
+
+
+def test_abandoning_a_chat_drops_all_its_pending_messages(tmp_path: Path) -> None:
+    """A blocked chat's messages are no longer pending, others' are."""
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        ledger.plan([_out(1, 0), _out(1, 1), _out(2, 0)], now=NOW)
+        assert ledger.abandon_chat(1, reason="forbidden", now=NOW) == ["digest:1:b:0",
+                                                                       "digest:1:b:1"]  # fmt: skip
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        assert [m.key for m in ledger.pending()] == ["digest:2:b:0"]
+        assert ledger.stats(NOW.date()).abandoned == 2
+
+
+_OPS = st.lists(
+    st.tuples(st.sampled_from(["plan", "confirm", "move"]), st.integers(1, 3), st.integers(0, 3)),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops=_OPS, cut=st.floats(0, 1))
+def test_a_journal_cut_anywhere_opens_as_some_prefix_of_its_records(
+    tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, int, int]], cut: float
+) -> None:
+    """Whatever byte a crash stops the journal at, the reopened ledger is the state after some
+    prefix of the operations: never a mix, never a lost confirmation before a kept one."""
+    data = tmp_path_factory.mktemp("ledger")
+    states = []
+
+    def state(ledger: Ledger) -> tuple[object, ...]:
+        return (
+            tuple((m.key, m.chat_id) for m in ledger.pending()),
+            tuple(sorted(ledger.delivered_ids(c)) for c in (1, 2, 3, 100)),
+        )
+
+    with Ledger.open(data, now=NOW) as ledger:
+        states.append(state(ledger))
+        for op, chat, n in ops:
+            if op == "plan":
+                ledger.plan([_out(chat, n)], now=NOW)
+            elif op == "confirm":
+                ledger.confirm(f"digest:{chat}:b:{n}", message_id=n, now=NOW)
+            else:
+                ledger.move_chat(chat, 100, now=NOW)
+            states.append(state(ledger))
+    journal = _journal(data)
+    raw = journal.read_bytes()
+    journal.write_bytes(raw[: int(len(raw) * cut)])
+    with Ledger.open(data, now=NOW) as ledger:
+        assert state(ledger) in states
