@@ -1,5 +1,7 @@
 """Direct quotes in an article and who said them.
 
+Longer than ~300 lines: finding, joining and ranking quotes share one pass.
+
 ``find_quotes`` reads the body (paragraphs separated by blank lines): it finds the text between
 double quotation marks (curly, straight or guillemets), joins a quote interrupted by its
 attribution ("A," she said. "B.") and a quote that runs over several paragraphs, keeps the key

@@ -1,5 +1,7 @@
 """Who said a quote: the attribution clause beside it ("X said", "said X", "according to X").
 
+Longer than ~300 lines: one attribution grammar whose patterns read best side by side.
+
 These functions read the words of one sentence around a quote; names are resolved afterwards
 against the whole article (bot.article.names).
 """

@@ -1,5 +1,7 @@
 """The running bot: ``build_app`` wires the world, ``serve`` runs it until SIGTERM/SIGINT.
 
+Longer than ~300 lines: the one place that wires the world and runs it, start to stop.
+
 ``build_app(config, *, token, store=None, ...)`` is the one place the parts are put together:
 the PTB Application (rate-limited ExtBot), the handlers, Delivery over the ledger, the digest
 job, the poll job (when given a poller) and the services handlers use. Tests pass fakes at

@@ -1,5 +1,7 @@
 """The bot's commands: small async handlers, each answering bad input in place.
 
+Longer than ~300 lines: the chat commands, each a small handler of a few lines.
+
 Handlers find the running bot's parts with ``services(context)`` (bot.chat.services). Replies to
 commands go straight to the chat; digests and alerts go through Delivery (bot.delivery.digests).
 Buttons are handled in bot.chat.callbacks.

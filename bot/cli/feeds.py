@@ -1,5 +1,7 @@
 """``newsbot feeds ...``: the feed list at the console, for whoever runs the server.
 
+Longer than ~300 lines: ten console subcommands, each a short function over the same file.
+
 The same operations as the admins' chat commands, on the same ``feeds.toml`` (comments kept,
 written atomically, a concurrent hand edit kept): list, add, remove, pause, resume, rename,
 interval, import, export, check. A running bot notices the change within seconds. At the

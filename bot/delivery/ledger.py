@@ -1,5 +1,7 @@
 """The delivery ledger: what each chat was sent, durable across restarts and crashes.
 
+Longer than ~300 lines: planning, confirming, replaying and compacting one journal.
+
 Every message is *planned* (its intent written and fsynced) before it is sent, and
 *confirmed* after Telegram accepted it; on start, planned and unconfirmed messages are sent
 again (``pending()``). A message's articles count as delivered to the chat from the moment it

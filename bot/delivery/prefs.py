@@ -1,5 +1,7 @@
 """A chat's preferences: when digests come, in which time zone, how many items, from which feeds.
 
+Longer than ~300 lines: the values, their parsing from chat text and their stored form.
+
 Pure: values in, values out. Chat input is parsed here into values or a PrefsError whose
 message can be shown to the chat user as it is (it may quote what they typed: escape it for
 HTML). The store keeps preferences as plain JSON-ready dicts (``prefs_to_dict`` and

@@ -1,5 +1,7 @@
 """Sending planned messages to Telegram: rate-limited, retried, never lost, in order per chat.
 
+Longer than ~300 lines: its failure handling (429, 403, 400, network) is one state machine.
+
 ``submit`` plans messages in the ledger (intent fsynced) and queues them; ``run`` is the
 sending loop: ``concurrency`` workers, each taking one chat at a time (so a chat's messages
 go out in order, one in flight per chat) through the rate limiter: at most

@@ -1,5 +1,7 @@
 """Feed documents to :class:`~bot.models.ParsedFeed`: RSS 0.9x/1.0/2.0, Atom, RDF and JSON Feed.
 
+Longer than ~300 lines: four feed formats behind one entry point, each a short reader.
+
 Content in, data out: this module takes the fetched bytes and the response's Content-Type
 and never touches the network or the disk. feedparser reads XML feeds (given a byte stream,
 never a URL or a bare string, which it would try to open); JSON Feed is read with ``json``.

@@ -1,5 +1,7 @@
 """The search index: SQLite FTS5 over the archive, ranked by relevance and recency.
 
+Longer than ~300 lines: writes, queries and ranking share one connection and lock.
+
 The index file lives in the data directory and is derived from the store: ``rebuild`` makes
 it again from scratch, ``index_articles`` upserts, ``remove`` deletes. Every article is indexed
 twice over the same content table: once stemmed (Porter, for plain words: "runs" finds

@@ -1,5 +1,7 @@
 """The sharded archive of articles and the seen-entries registry that travels with it.
 
+Longer than ~300 lines: archive and seen shards are written and repaired together.
+
 Shards (``archive/2026-11-28.000.json`` and ``seen/2026-11-28.000.json``, one pair per key)
 keep the cost of a cycle's write independent of the archive's size: a cycle writes only the
 newest pair, which rolls over to ``.001``, ``.002``... when full and to a new key each UTC
