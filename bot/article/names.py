@@ -9,6 +9,7 @@ pronoun to the nearest fitting person named before it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 
@@ -181,16 +182,29 @@ def find_mentions(text: str) -> list[Mention]:
 
 
 class NameBook:
-    """The names an article introduces, to expand a surname or resolve a pronoun."""
+    """The names an article introduces, to expand a surname or resolve a pronoun.
+
+    Built once per article and indexed, so each lookup costs O(log n) in mentions: the speaker
+    of every quote is looked up here, and a text of n quotes must not cost n³.
+    """
 
     def __init__(self, text: str) -> None:
         self.mentions = [m for m in find_mentions(text) if m.name]
-        self._counts = Counter(m.name for m in self.mentions if m.is_person)
+        people = [m for m in self.mentions if m.is_person]
+        self._counts = Counter(m.name for m in people)
         self._lower_words = frozenset(re.findall(r"(?<![\w’'-])[a-z]+(?![\w’'-])", text))
         self._gender: dict[str, str] = {}
         for m in self.mentions:
             if m.gender:
                 self._gender.setdefault(m.words[-1], m.gender)
+        # Longer person names by last word, in text order: the candidates of ``fullest``.
+        self._by_last: dict[str, list[Mention]] = {}
+        for m in people:
+            if len(m.words) > 1:
+                self._by_last.setdefault(m.words[-1], []).append(m)
+        self._best: dict[tuple[str, int], tuple[list[int], list[str]]] = {}
+        self._people = people
+        self._eligible: dict[str | None, tuple[list[int], list[Mention]]] = {}
 
     def is_name(self, name: str) -> bool:
         """Whether a capitalised run names someone: not a day, an adverb, a headline in capitals,
@@ -205,25 +219,42 @@ class NameBook:
         return True
 
     def fullest(self, name: str, before: int | None = None) -> str:
-        """The fullest person name in the article whose last word is ``name``'s last word."""
+        """The fullest person name in the article whose last word is ``name``'s last word: the
+        most frequent of the longer ones (the earliest on a tie), among those before ``before``
+        when there are any."""
         words = name.split()
         if not words:
             return name
-        last = words[-1]
-        candidates = [
-            m
-            for m in self.mentions
-            if m.is_person
-            and m.words[-1] == last
-            and len(m.words) > len(words)
-            and (before is None or m.start < before)
-        ]
-        if not candidates and before is not None:
-            return self.fullest(name)
-        if not candidates:
+        starts, best = self._best_longer(words[-1], len(words))
+        if not starts:
             return name
-        best = max(candidates, key=lambda m: (self._counts[m.name], -m.start))
-        return best.name
+        if before is not None:
+            i = bisect_left(starts, before)
+            if i:
+                return best[i - 1]
+        return best[-1]
+
+    def _best_longer(self, last: str, shorter_than: int) -> tuple[list[int], list[str]]:
+        """For the person names ending in ``last`` with more than ``shorter_than`` words, in
+        text order: their starts, and the best name among each prefix of them."""
+        key = (last, shorter_than)
+        found = self._best.get(key)
+        if found is None:
+            starts: list[int] = []
+            best: list[str] = []
+            top: tuple[int, int] | None = None
+            for m in self._by_last.get(last, ()):
+                if len(m.words) <= shorter_than:
+                    continue
+                rank = (self._counts[m.name], -m.start)
+                if top is None or rank > top:
+                    top = rank
+                    best.append(m.name)
+                else:
+                    best.append(best[-1])
+                starts.append(m.start)
+            found = self._best[key] = (starts, best)
+        return found
 
     def gender_of(self, name: str) -> str | None:
         words = name.split()
@@ -231,14 +262,32 @@ class NameBook:
 
     def person_before(self, position: int, gender: str | None, skip: set[str]) -> str | None:
         """The nearest person named before ``position`` who fits ``gender`` (f/m/None)."""
-        for m in reversed(self.mentions):
-            if m.start >= position or not m.is_person or m.name in skip:
-                continue
-            full = self.fullest(m.name, before=position)
-            if len(full.split()) < 2 and not self.gender_of(full):
-                continue
-            known = self.gender_of(full)
-            if gender and known and known != gender:
-                continue
-            return full
+        starts, people = self._fitting(gender)
+        for i in range(bisect_left(starts, position) - 1, -1, -1):
+            if people[i].name not in skip:
+                return self.fullest(people[i].name, before=position)
         return None
+
+    def _fitting(self, gender: str | None) -> tuple[list[int], list[Mention]]:
+        """The person mentions ``person_before`` may return for ``gender``, in text order.
+
+        Whether a mention fits does not depend on the position asked about: its fullest form
+        ends in the same word (so has the same known gender), and has two words or more exactly
+        when the mention has, or a longer name with its last word is somewhere in the text.
+        """
+        found = self._eligible.get(gender)
+        if found is None:
+            starts: list[int] = []
+            people: list[Mention] = []
+            for m in self._people:
+                last = m.words[-1]
+                known = self._gender.get(last)
+                has_full_name = len(m.words) > 1 or last in self._by_last
+                if not has_full_name and not known:
+                    continue
+                if gender and known and known != gender:
+                    continue
+                starts.append(m.start)
+                people.append(m)
+            found = self._eligible[gender] = (starts, people)
+        return found

@@ -61,6 +61,8 @@ _ABBREVIATIONS_TEXT = """
 mr mrs ms dr sen rep gov gen col lt sgt st jr sr inc corp co ltd vs no prof rev
     u.s u.k u.n d.c a.m p.m jan feb mar apr jun jul aug sep sept oct nov dec mt ft"""
 _ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
+# No sentence worth attributing runs longer; the bound keeps hostile texts linear.
+_MAX_SENTENCE_CHARS = 3000
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +76,11 @@ class Attribution:
 
 
 def sentence_end(text: str, start: int) -> int:
-    """The index just past the sentence that runs on from ``start`` (skipping abbreviations)."""
-    for match in _SENTENCE_END.finditer(text, start):
-        words = text[start : match.start() + 1].split()
+    """The index just past the sentence that runs on from ``start`` (skipping abbreviations);
+    the end of the text when no sentence ends within ``_MAX_SENTENCE_CHARS``."""
+    for match in _SENTENCE_END.finditer(text, start, start + _MAX_SENTENCE_CHARS):
+        # The word before the stop: a bounded look-back keeps a run of abbreviations linear.
+        words = text[max(start, match.start() - 64) : match.start() + 1].split()
         last = words[-1].lower().rstrip(".") if words else ""
         is_initials = re.fullmatch(r"(?:\w\.)*\w", last) is not None
         if text[match.start()] == "." and (last in _ABBREVIATIONS or is_initials):

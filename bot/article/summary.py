@@ -6,9 +6,23 @@ from bot.article.lead import select_lead
 from bot.article.quotes import find_quotes
 from bot.models import Article, Summary
 
+# The summariser reads at most this much of the body: a lead and the key quotes come early,
+# and a hostile page of megabytes must not cost the worker minutes.
+MAX_SUMMARY_CHARS = 50_000
+
 
 def summarize(article: Article, lead_sentences: int = 2) -> Summary:
     """The body's first ``lead_sentences`` true sentences and its key quotes, most important
-    first."""
-    lead = tuple(select_lead(article.text, lead_sentences, title=article.title))
-    return Summary(article=article, lead=lead, quotes=tuple(find_quotes(article.text)))
+    first, read from the first ``MAX_SUMMARY_CHARS`` of the body."""
+    text = summary_input(article.text)
+    lead = tuple(select_lead(text, lead_sentences, title=article.title))
+    return Summary(article=article, lead=lead, quotes=tuple(find_quotes(text)))
+
+
+def summary_input(text: str, max_chars: int = MAX_SUMMARY_CHARS) -> str:
+    """The start of ``text`` the summariser reads: whole paragraphs up to ``max_chars``
+    (a cut inside the first paragraph when that alone is longer)."""
+    if len(text) <= max_chars:
+        return text
+    cut = text.rfind("\n\n", 0, max_chars)
+    return text[: cut if cut > 0 else max_chars]
