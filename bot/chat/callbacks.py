@@ -31,7 +31,7 @@ from bot.chat.buttons import (
     ToggleFeed,
     parse_button,
 )
-from bot.chat.commands import NOT_SUBSCRIBED, alerts_screen, search_page
+from bot.chat.commands import alerts_screen, not_subscribed, search_page
 from bot.chat.replies import keyboard
 from bot.chat.services import ADMINS_ONLY, Services, may_change, save_prefs, services
 from bot.chat.settings_ui import Row, Screen, describe_prefs, find_name, screen, toggle
@@ -73,8 +73,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _edit(query, text, rows)
         return
     prefs = s.chats.get(chat_id)
-    if prefs is None:
-        await query.answer(NOT_SUBSCRIBED, show_alert=True)
+    if prefs is None or not prefs.active:
+        await query.answer(not_subscribed(prefs), show_alert=True)
         return
     await _settings_button(query, s, prefs, pressed)
 

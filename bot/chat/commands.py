@@ -61,6 +61,7 @@ SETTINGS_USAGE = (
     "/settings lead 1|2"
 )
 NOT_SUBSCRIBED = "This chat is not subscribed yet: send /start first."
+UNSUBSCRIBED = "You are unsubscribed; /start to subscribe again."
 
 
 def help_text() -> str:
@@ -87,8 +88,22 @@ def _args(context: ContextTypes.DEFAULT_TYPE) -> str:
 
 
 def _subscribed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatPrefs | None:
+    """The chat's preferences while it is subscribed (None before /start and after /stop)."""
     chat_id = _chat_id(update)
-    return None if chat_id is None else services(context).chats.get(chat_id)
+    prefs = None if chat_id is None else services(context).chats.get(chat_id)
+    return prefs if prefs is not None and prefs.active else None
+
+
+def not_subscribed(prefs: ChatPrefs | None) -> str:
+    """Why a subscriber-only command or button does nothing here: never subscribed, or
+    unsubscribed with /stop."""
+    return NOT_SUBSCRIBED if prefs is None else UNSUBSCRIBED
+
+
+async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat_id = _chat_id(update)
+    kept = None if chat_id is None else services(context).chats.get(chat_id)
+    await reply(update, not_subscribed(kept), html=False)
 
 
 # -- the commands -------------------------------------------------------------------------
@@ -157,8 +172,8 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat_id is None:
         return
     s = services(context)
-    if s.chats.get(chat_id) is None:
-        await reply(update, NOT_SUBSCRIBED)
+    if _subscribed(update, context) is None:
+        await _refuse(update, context)
         return
     await s.digests.send_digest(chat_id, s.clock())
 
@@ -217,9 +232,9 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat_id is None:
         return
     s = services(context)
-    prefs = s.chats.get(chat_id)
+    prefs = _subscribed(update, context)
     if prefs is None:
-        await reply(update, NOT_SUBSCRIBED)
+        await _refuse(update, context)
         return
     args = _args(context)
     if not args:
@@ -266,7 +281,7 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Set the chat's time zone from an IANA name, a city or an offset."""
     prefs = _subscribed(update, context)
     if prefs is None:
-        await reply(update, NOT_SUBSCRIBED)
+        await _refuse(update, context)
         return
     value = _args(context)
     if not value:
@@ -296,7 +311,9 @@ async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         names = [
             escape_text(f.name + (f" ({f.topic})" if f.topic else "")) for f in s.feeds if f.enabled
         ]
-        await reply(update, "<b>Feeds</b>\n" + "\n".join(names) + "\n\n" + NOT_SUBSCRIBED)
+        kept = s.chats.get(chat_id) if (chat_id := _chat_id(update)) is not None else None
+        refusal = escape_text(not_subscribed(kept))
+        await reply(update, "<b>Feeds</b>\n" + "\n".join(names) + "\n\n" + refusal)
         return
     await reply_screen(update, feeds_screen(prefs, s.feeds, back=False))
 
@@ -313,7 +330,7 @@ async def alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     prefs = _subscribed(update, context)
     if prefs is None:
-        await reply(update, NOT_SUBSCRIBED)
+        await _refuse(update, context)
         return
     if not await may_change(update, context):
         await reply(update, ADMINS_ONLY, html=False)

@@ -12,6 +12,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.delivery.digest import Digest, DigestItem
+from bot.delivery.shown_quote import shown_quote, speaker_to_show
 from bot.delivery.telegram_html import (
     MAX_MESSAGE_UNITS,
     clean_text,
@@ -20,6 +21,7 @@ from bot.delivery.telegram_html import (
     fit_markup,
     link,
     pack_messages,
+    to_plain_text,
 )
 from bot.models import StoredArticle
 
@@ -93,14 +95,15 @@ def _lead(article: StoredArticle, sentences: int) -> str:
     return _field(lead, LEAD_MAX_CHARS)
 
 
-def _quote_line(article: StoredArticle) -> str:
-    if not article.quotes:
+def _quote_line(article: StoredArticle, lead: str) -> str:
+    """The key quote not already in the lead shown, with its speaker when that is a name."""
+    quote = shown_quote(article.quotes, lead)
+    if quote is None:
         return ""
-    quote = article.quotes[0]
     text = _field(quote.text, QUOTE_MAX_CHARS)
     if not text:
         return ""
-    speaker = _field(quote.speaker, SPEAKER_MAX_CHARS)
+    speaker = _field(speaker_to_show(clean_text(quote.speaker or "")), SPEAKER_MAX_CHARS)
     return f"<i>“{text}”</i>" + (f" — {speaker}" if speaker else "")
 
 
@@ -124,7 +127,7 @@ def render_item(
     lead = _lead(article, lead_sentences)
     if lead:
         lines.append(lead)
-    quote = _quote_line(article)
+    quote = _quote_line(article, to_plain_text(lead))
     if quote:
         lines.append(quote)
     return fit_markup("\n".join(lines), max_units)
@@ -213,6 +216,17 @@ def render_search_hit(hit: SearchHit, *, number: int, tz: ZoneInfo, now: datetim
     return fit_markup("\n".join(lines), MAX_MESSAGE_UNITS)
 
 
+_QUOTE_MARKS = "\"“”„«»'‘’"
+
+
+def _shown_query(query: str) -> str:
+    """The query as typed, shown once: in quotes unless it already has quote marks of its own."""
+    shown = _field(" ".join(query.split()), QUERY_MAX_CHARS)
+    if any(mark in query for mark in _QUOTE_MARKS):
+        return shown
+    return f"“{shown}”"
+
+
 def render_search_results(
     hits: Sequence[SearchHit],
     *,
@@ -224,15 +238,15 @@ def render_search_results(
     max_units: int = MAX_MESSAGE_UNITS,
 ) -> list[str]:
     """One page of results as messages: a header, then the hits numbered from offset + 1."""
-    shown_query = _field(query, QUERY_MAX_CHARS)
+    shown_query = _shown_query(query)
     if not hits:
         return [
-            f"Nothing found for “{shown_query}”. Try fewer or broader words, "
+            f"Nothing found for {shown_query}. Try fewer or broader words, "
             "or a word's beginning with * (elect*)."
         ]
     first, last = offset + 1, offset + len(hits)
     of_total = f" of {total}" if total is not None else ""
-    header = f"<b>Results {first}–{last}{of_total}</b> for “{shown_query}”"
+    header = f"<b>Results {first}–{last}{of_total}</b> for {shown_query}"
     blocks = [header]
     blocks.extend(
         render_search_hit(hit, number=offset + i + 1, tz=tz, now=now) for i, hit in enumerate(hits)

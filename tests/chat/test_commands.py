@@ -165,6 +165,45 @@ def test_stop_unsubscribes_and_start_brings_the_settings_back(tmp_path: Path) ->
     play(tmp_path, body)
 
 
+@pytest.mark.parametrize(
+    "command",
+    ["/digest", "/alert flood", "/settings", "/settings items 3", "/timezone Asia/Tokyo", "/feeds"],
+)
+def test_after_stop_subscriber_commands_say_the_chat_is_unsubscribed(
+    tmp_path: Path, command: str
+) -> None:
+    """After /stop, /digest, /alert and the subscriber settings send no news and change
+    nothing: they say the chat is unsubscribed and how to come back."""
+
+    async def body(bot: Harness) -> None:
+        bot.add_articles(FLOOD)
+        await bot.send(42, "/start")
+        await bot.send(42, "/stop")
+        before = bot.services.chats.get(42)
+        (reply,) = texts(await bot.send(42, command))
+        assert "You are unsubscribed; /start to subscribe again" in reply
+        assert "Council approves flood relief" not in reply
+        assert bot.services.chats.get(42) == before
+        assert not bot.services.chats.alerts(42)
+        assert not bot.ledger.delivered_ids(42)
+
+    play(tmp_path, body)
+
+
+def test_a_settings_button_after_stop_says_the_chat_is_unsubscribed(tmp_path: Path) -> None:
+    """A settings button pressed after /stop changes nothing and says how to come back."""
+
+    async def body(bot: Harness) -> None:
+        await bot.send(42, "/start")
+        await bot.send(42, "/stop")
+        before = bot.services.chats.get(42)
+        calls = await bot.press(42, encode_button(SetItems(3)))
+        assert "You are unsubscribed" in answers(calls)[-1]
+        assert bot.services.chats.get(42) == before
+
+    play(tmp_path, body)
+
+
 def test_stop_in_a_chat_that_never_started_says_so(tmp_path: Path) -> None:
     """/stop without a subscription points at /start."""
 

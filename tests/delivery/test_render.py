@@ -90,6 +90,66 @@ def test_item_shows_bold_linked_title_source_time_lead_and_quote() -> None:
     ]
 
 
+def test_a_quote_already_in_the_lead_is_not_shown_again_the_next_one_is() -> None:
+    """When the lead's first sentence is itself the key quote, the item shows the next key
+    quote instead of repeating the same words (and none when there is no other)."""
+    said = "You're going to see a lot more games streamed from the cloud"
+    lead = (f"'{said},' says Jack Buser, director for games.", "The service opens in May.")
+    other = Quote("Players will not need a console any more", "Jack Buser")
+    for quotes, expected in (
+        ((Quote(said, "Jack Buser"), other), other.text),
+        ((Quote(said),), None),
+    ):
+        plain = to_plain_text(
+            render_item(item(stored(lead=lead, quotes=quotes)), tz=KARACHI, now=NOW)
+        )
+        assert plain.count("going to see a lot more games") == 1
+        if expected is not None:
+            assert f"“{expected}” — Jack Buser" in plain
+        else:
+            assert "“" not in plain
+
+
+def test_a_quote_the_lead_does_not_show_is_kept() -> None:
+    """A quote that is only in a lead sentence the chat does not show (lead 1) is shown."""
+    lead = ("The council met on Monday.", "'We will rebuild every home,' the mayor said.")
+    quote = Quote("We will rebuild every home", "Ana Ruiz")
+    article = stored(lead=lead, quotes=(quote,))
+    one = to_plain_text(render_item(item(article), tz=KARACHI, now=NOW, lead_sentences=1))
+    two = to_plain_text(render_item(item(article), tz=KARACHI, now=NOW, lead_sentences=2))
+    assert "“We will rebuild every home” — Ana Ruiz" in one
+    assert two.count("We will rebuild every home") == 1
+
+
+@pytest.mark.parametrize(
+    ("speaker", "shown"),
+    [
+        ("Aspects. Beth Meacham", None),
+        ("The 56-year-old", None),
+        ("the official", None),
+        ("he", None),
+        ("a spokesman for the ministry", None),
+        ("Jack Buser, director for games", "Jack Buser"),
+        ("Beth Meacham", "Beth Meacham"),
+        ("Dr. Ana Ruiz", "Dr. Ana Ruiz"),
+        ("J. K. Rowling", "J. K. Rowling"),
+        ("Bank of England", "Bank of England"),
+        ("The Associated Press", "The Associated Press"),
+        ("Ursula von der Leyen", "Ursula von der Leyen"),
+        ("NASA", "NASA"),
+    ],
+)
+def test_a_speaker_is_shown_only_when_it_is_a_name(speaker: str, shown: str | None) -> None:
+    """A speaker shown is a person's or an organisation's name, or nothing: no sentence
+    fragment glued to a name, no description in place of one."""
+    article = stored(quotes=(Quote("We are sending every team we have", speaker),))
+    line = to_plain_text(render_item(item(article), tz=KARACHI, now=NOW)).splitlines()[-1]
+    if shown is None:
+        assert line == "“We are sending every team we have”"
+    else:
+        assert line == f"“We are sending every team we have” — {shown}"
+
+
 def test_feed_strings_are_escaped_everywhere() -> None:
     """Markup in a title, lead, quote, speaker or feed name shows as text, never as tags."""
     article = stored(
@@ -152,12 +212,13 @@ def test_lead_shows_one_or_two_sentences(sentences: int, expected: int) -> None:
 def test_long_fields_are_cut_at_a_word_with_an_ellipsis() -> None:
     """A very long lead and quote end at a whole word followed by "…"."""
     words = " ".join(f"word{i}" for i in range(400))
-    article = stored(lead=(words,), quotes=(Quote(words, "A Speaker"),))
+    said = " ".join(f"said{i}" for i in range(400))
+    article = stored(lead=(words,), quotes=(Quote(said, "Ana Speaker"),))
     lines = render_item(item(article), tz=KARACHI, now=NOW).splitlines()
     assert lines[2].endswith("…")
     assert re.fullmatch(r"(word\d+ )*word\d+…", lines[2])
     assert len(lines[2]) <= 480
-    assert lines[3].endswith("…”</i> — A Speaker")
+    assert lines[3].endswith("…”</i> — Ana Speaker")
 
 
 def test_item_without_lead_shows_the_start_of_the_text() -> None:
@@ -370,6 +431,25 @@ def test_search_results_number_hits_and_bold_the_matched_words() -> None:
     ]
     assert blocks[2].splitlines()[1] == "BBC Urdu · today"
     assert html_problems(message) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ('"game streaming service"', '"game streaming service"'),
+        ("“game streaming service”", "“game streaming service”"),
+        ('flood "prime minister"', 'flood "prime minister"'),
+        ("floods", "“floods”"),
+    ],
+)
+def test_search_header_shows_the_query_once_without_nested_quotes(query: str, shown: str) -> None:
+    """A phrase search shows the query as typed, once: never “"..."” quotes inside quotes."""
+    hit = Hit("Streaming", "https://example.com/s", "Wire", NOW, (("game", True),))
+    for hits in ([hit], []):
+        (message,) = render_search_results(hits, query=query, tz=KARACHI, now=NOW, total=1)
+        header = to_plain_text(message.split(BLOCK_SEPARATOR)[0])
+        assert header.count(shown) == 1
+        assert not re.search(r"[“\"][“\"]|[”\"][”\"]", header), header
 
 
 def test_no_results_says_so_and_suggests_broader_words() -> None:
