@@ -38,6 +38,7 @@ class PollSettings:
     max_backoff_minutes: int = number_field(360, 1, WEEK_MINUTES)
     max_retry_after_minutes: int = number_field(1440, 1, WEEK_MINUTES)
     new_feed_backlog: int = number_field(5, 0, 1000)
+    read_job_timeout_s: float = number_field(60.0, 1, 3600)
 
 
 @dataclass(frozen=True, slots=True)

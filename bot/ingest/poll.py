@@ -37,7 +37,7 @@ from bot.ingest.pollsettings import CycleSettings, settings_from_config
 from bot.ingest.reading import read_feed_entry
 from bot.ingest.report import FeedReport, log_report
 from bot.ingest.retention import prune_expired
-from bot.ingest.workers import WorkerPool, process_pool
+from bot.ingest.workers import JobTimeout, WorkerPool, process_pool
 from bot.logfields import fields
 from bot.models import FeedEntry, FeedState, FetchResult, ParsedFeed, StoredArticle
 from bot.search.index import SearchIndex
@@ -181,9 +181,12 @@ class Poller:
         result = await fetch_feed(self.fetcher, feed.url, state)
         parsed: ParsedFeed | None = None
         if result.is_ok:
-            parsed = await self._workers.run(
-                parse_feed_job, result.body, result.final_url, result.content_type
-            )
+            try:
+                parsed = await self._workers.run(
+                    parse_feed_job, result.body, result.final_url, result.content_type
+                )
+            except JobTimeout as exc:
+                parsed = ParsedFeed(error=f"parsing the feed took too long: {exc}")
         new_state = self._record(feed, state, result, now, parsed)
         error = result.error or (parsed.error if parsed is not None else None)
         report = FeedReport(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
+from functools import partial
 
 from bot.config import Config
 from bot.ingest.fetch import Fetcher
@@ -25,11 +26,12 @@ from bot.store.datadir import Store
 async def open_poller(
     config: Config,
     *,
-    executor_factory: Callable[[], Executor] = process_pool,
+    executor_factory: Callable[[], Executor] | None = None,
     fetcher: Fetcher | None = None,
 ) -> AsyncIterator[Poller]:
-    """The poller of a configuration: its store, search index, HTTP client and worker pool,
-    with the index caught up; everything is closed on exit."""
+    """The poller of a configuration: its store, search index, HTTP client and worker pool
+    (worker processes with ``[poll] read_job_timeout_s`` unless ``executor_factory`` is
+    given), with the index caught up; everything is closed on exit."""
     store = Store.open(config.data_dir)
     try:
         index = SearchIndex.in_data_dir(config.data_dir)
@@ -37,6 +39,10 @@ async def open_poller(
         store.close()
         raise
     fetch_settings, cycle_settings = settings_from_config(config)
+    if executor_factory is None:
+        executor_factory = partial(
+            process_pool, job_timeout_s=config.settings.poll.read_job_timeout_s
+        )
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(fetch_settings)
     poller = Poller(
