@@ -59,7 +59,7 @@ async def tick(chats_n: int, articles: list[StoredArticle], data_dir: Path) -> f
     store = Store.in_memory()
     marks = [SeenMark(a.id, "h" + a.id, a.feed, a.id) for a in articles]
     store.commit_cycle(NOW, articles, marks)
-    chats = Chats(store)
+    chats = Chats(store.chat_store)
     subscribed = NOW - timedelta(hours=3)
     chats.put(*(new_chat_prefs(c, subscribed, PrefsDefaults()) for c in range(1, chats_n + 1)))
 

@@ -138,7 +138,7 @@ def build_app(
         if ledger is not None
         else Ledger.open(config.data_dir, retention_days=config.settings.store.retention_days)
     )
-    chats = Chats(store)
+    chats = Chats(store.chat_store)
     if poller is not None:  # renames made in feeds.toml while the bot was down
         renames = pending_renames(poller.config.feeds, store.feed_states())
         move_renamed_history(store, renames)

@@ -1,9 +1,10 @@
-"""Chats the bot serves: their preferences and keyword alerts, kept in the store's state.
+"""Chats the bot serves: their preferences and keyword alerts, kept in a chat store.
 
-Tables of ``state.json`` (through ``Store.state_table``): ``chats`` (chat id -> preferences,
+Tables of the chat store (bot.store.chatstore): ``chats`` (chat id -> preferences,
 ``bot.delivery.prefs.prefs_to_dict``), ``alerts`` (chat id -> the chat's alerts) and ``marks``
-(named instants the bot's jobs resume from). Every change is durable when the method returns.
-Preferences are cached in memory: the digest job reads them all on every tick.
+(named instants the bot's jobs resume from). Every change is durable when the method returns
+and writes only the records it changes. Preferences are cached in memory: the digest job
+reads them all on every tick.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from bot.delivery.prefs import ChatPrefs, prefs_from_dict, prefs_to_dict
 from bot.errors import InputError, StoreError
 from bot.search.query import parse_query
-from bot.store.datadir import Store
+from bot.store.chatstore import ChatStore
 
 MAX_ALERTS_PER_CHAT = 20
 
@@ -33,16 +34,13 @@ class Alert:
 class Chats:
     """Preferences and alerts of every chat that ever sent /start; one per process."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: ChatStore) -> None:
         self._store = store
-        self._chats = store.state_table("chats")
-        self._alerts = store.state_table("alerts")
-        self._marks = store.state_table("marks")
         self._prefs: dict[int, ChatPrefs] = {}
-        for key, doc in self._chats.keyed():
-            prefs = prefs_from_dict(dict(doc))
+        for key, doc in store.items("chats"):
+            prefs = prefs_from_dict(doc)
             if str(prefs.chat_id) != key:
-                raise StoreError(f"state.json: chat {key!r} holds the preferences of another chat")
+                raise StoreError(f"chat store: chat {key!r} holds the preferences of another chat")
             self._prefs[prefs.chat_id] = prefs
 
     # -- preferences --------------------------------------------------------------------
@@ -56,8 +54,7 @@ class Chats:
 
     def put(self, *prefs: ChatPrefs) -> None:
         """Store chats' preferences (replacing what they had), in one write."""
-        self._chats.put({str(p.chat_id): prefs_to_dict(p) for p in prefs})
-        self._store.flush()
+        self._store.write({"chats": {str(p.chat_id): prefs_to_dict(p) for p in prefs}})
         self._prefs.update((p.chat_id, p) for p in prefs)
 
     def deactivate(self, chat_id: int, now: datetime) -> ChatPrefs | None:
@@ -75,13 +72,14 @@ class Chats:
         if prefs is None:
             return None
         moved = prefs.changed(now, chat_id=new_chat_id)
-        alerts = self._alerts.get_key(str(old_chat_id))
-        self._chats.drop_keys([str(old_chat_id)])
-        self._chats.put({str(new_chat_id): prefs_to_dict(moved)})
+        old, new = str(old_chat_id), str(new_chat_id)
+        changes: dict[str, dict[str, dict[str, Any] | None]] = {
+            "chats": {old: None, new: prefs_to_dict(moved)}
+        }
+        alerts = self._store.get("alerts", old)
         if alerts is not None:
-            self._alerts.drop_keys([str(old_chat_id)])
-            self._alerts.put({str(new_chat_id): dict(alerts)})
-        self._store.flush()
+            changes["alerts"] = {old: None, new: alerts}
+        self._store.write(changes)
         del self._prefs[old_chat_id]
         self._prefs[new_chat_id] = moved
         return moved
@@ -102,7 +100,7 @@ class Chats:
 
     def alerts(self, chat_id: int) -> tuple[Alert, ...]:
         """The chat's alerts, oldest first."""
-        doc = self._alerts.get_key(str(chat_id))
+        doc = self._store.get("alerts", str(chat_id))
         if doc is None:
             return ()
         return tuple(_alert_from_dict(item, chat_id) for item in doc.get("alerts", []))
@@ -110,7 +108,7 @@ class Chats:
     def all_alerts(self) -> dict[int, tuple[Alert, ...]]:
         """Every chat's alerts, for chats that have any."""
         found = {}
-        for key, doc in self._alerts.keyed():
+        for key, doc in self._store.items("alerts"):
             chat_id = int(key)
             items = tuple(_alert_from_dict(item, chat_id) for item in doc.get("alerts", []))
             if items:
@@ -130,12 +128,11 @@ class Chats:
                 f"You have {MAX_ALERTS_PER_CHAT} alerts, the most a chat can have; "
                 "remove one in /alerts first."
             )
-        doc = self._alerts.get_key(str(chat_id))
+        doc = self._store.get("alerts", str(chat_id))
         next_id = int(doc.get("next_id", 1)) if doc is not None else 1
         alert = Alert(id=next_id, words=words, created=now)
         items = [_alert_to_dict(a) for a in (*current, alert)]
-        self._alerts.put({str(chat_id): {"next_id": next_id + 1, "alerts": items}})
-        self._store.flush()
+        self._store.write({"alerts": {str(chat_id): {"next_id": next_id + 1, "alerts": items}}})
         return alert
 
     def remove_alert(self, chat_id: int, alert_id: int) -> Alert | None:
@@ -144,28 +141,26 @@ class Chats:
         gone = next((a for a in current if a.id == alert_id), None)
         if gone is None:
             return None
-        doc = self._alerts.get_key(str(chat_id))
+        doc = self._store.get("alerts", str(chat_id))
         next_id = doc.get("next_id", 1) if doc is not None else 1
         kept = [_alert_to_dict(a) for a in current if a.id != alert_id]
-        self._alerts.put({str(chat_id): {"next_id": next_id, "alerts": kept}})
-        self._store.flush()
+        self._store.write({"alerts": {str(chat_id): {"next_id": next_id, "alerts": kept}}})
         return gone
 
     # -- marks --------------------------------------------------------------------------
 
     def mark(self, name: str) -> datetime | None:
         """A named instant a job saved (None when never saved)."""
-        doc = self._marks.get_key(name)
+        doc = self._store.get("marks", name)
         if doc is None:
             return None
         try:
             return datetime.fromisoformat(str(doc["at"]))
         except (KeyError, ValueError) as exc:
-            raise StoreError(f"state.json: mark {name!r} is malformed: {exc!r}") from None
+            raise StoreError(f"chat store: mark {name!r} is malformed: {exc!r}") from None
 
     def set_mark(self, name: str, at: datetime) -> None:
-        self._marks.put({name: {"at": at.isoformat()}})
-        self._store.flush()
+        self._store.write({"marks": {name: {"at": at.isoformat()}}})
 
 
 def _alert_to_dict(alert: Alert) -> dict[str, Any]:
@@ -180,4 +175,4 @@ def _alert_from_dict(item: Any, chat_id: int) -> Alert:
             created=datetime.fromisoformat(str(item["created"])),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise StoreError(f"state.json: an alert of chat {chat_id} is malformed: {exc!r}") from None
+        raise StoreError(f"chat store: an alert of chat {chat_id} is malformed: {exc!r}") from None

@@ -93,6 +93,7 @@ class Ledger:
         ledger = cls(journal, retention_days)
         if journal.snapshot is not None:
             ledger._load(journal.snapshot)
+            journal.release_snapshot()
         replayed = 0
         for record in journal.replay():
             ledger._apply(record)

@@ -2,8 +2,10 @@
 
 Layout (``data/``)::
 
-    state.json                  small mutable state: schema version, feed states (later:
-                                subscribers, deliveries); rewritten only when it changes
+    state.json                  small mutable state: schema version, feed states, admin
+                                notices; rewritten only when it changes
+    chats/                      each chat's preferences and alerts (bot.store.chatstore: a
+                                snapshot and a journal, so a change costs the same at any size)
     archive/2026-11-28.000.json articles written by one UTC day's cycles (see bot.store.archive)
     seen/2026-11-28.000.json    the seen marks those cycles wrote
     .lock                       held while a process has the store open for writing
@@ -14,6 +16,10 @@ A crash after the archive write is repaired on open (bot.store.archive); a crash
 write leaves a feed's old validators, so the feed is fetched again and its entries are
 already seen. A damaged file stops the open with a StoreError naming it; the store never
 starts afresh over data it cannot read.
+
+Chats and alerts were tables of ``state.json`` before ``chats/`` existed: the first open
+copies them into the chat store and drops them from ``state.json`` only once the copy is
+durable (a crash in between copies them again, or finds the copy made and just drops them).
 """
 
 from __future__ import annotations
@@ -37,6 +43,14 @@ from bot.store.archive import (
     Seen,
     SeenMark,
     check_cycle,
+)
+from bot.store.chatstore import (
+    CHAT_TABLES,
+    CHATS_DIR,
+    ChatStore,
+    JournalChatStore,
+    VolumeChatStore,
+    adopt_state_tables,
 )
 from bot.store.documents import record_from_doc, record_to_doc
 from bot.store.storage import (
@@ -80,6 +94,17 @@ class Store:
             shard_max_articles=shard_max_articles,
             shard_max_marks=shard_max_marks,
         )
+        self._chat_store: ChatStore | None = None
+        if not read_only:
+            if isinstance(volume, DirectoryVolume):
+                self._chat_store = JournalChatStore.open(volume.root / CHATS_DIR)
+            else:
+                self._chat_store = VolumeChatStore(volume)
+            try:
+                adopt_state_tables(self._state, self._chat_store)
+            except BaseException:
+                self._chat_store.close()
+                raise
 
     @classmethod
     def open(
@@ -176,15 +201,24 @@ class Store:
             self._state.flush()
         return moved
 
+    # -- chats ------------------------------------------------------------------------------
+
+    @property
+    def chat_store(self) -> ChatStore:
+        """Each chat's preferences and alerts (bot.store.chatstore)."""
+        if self._chat_store is None:
+            raise StoreError("the store was opened read-only: its chats are not open")
+        return self._chat_store
+
     # -- other small state --------------------------------------------------------------
 
     def state_table(self, name: str) -> KeyedTable:
-        """A keyed table of ``state.json`` for another module's small state (chats, alerts).
+        """A keyed table of ``state.json`` for another module's small state (admin notices).
 
         Changes stay in memory until ``flush()``; call it once per change set. ``feeds`` and
-        ``_meta`` belong to the store itself.
+        ``_meta`` belong to the store itself; chats and alerts live in ``chat_store``.
         """
-        if name in ("feeds", "_meta"):
+        if name in ("feeds", "_meta", *CHAT_TABLES):
             raise ValueError(f"the state table {name!r} belongs to the store")
         if name.startswith("_") or not name:
             raise ValueError(f"not a state table name: {name!r}")
@@ -253,6 +287,9 @@ class Store:
 
     def close(self) -> None:
         self.flush()
+        if self._chat_store is not None:
+            self._chat_store.close()
+            self._chat_store = None
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None

@@ -43,8 +43,16 @@ SNAPSHOT_VERSION = 1
 class Journal:
     """One folder's snapshot and journal; see the module docstring."""
 
-    def __init__(self, folder: Path, lock_fd: int, generation: int, snapshot: JSON | None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        lock_fd: int,
+        generation: int,
+        snapshot: JSON | None,
+        what: str = "delivery ledger",
+    ) -> None:
         self.folder = folder
+        self.what = what
         self._lock_fd: int | None = lock_fd
         self._generation = generation
         self._snapshot = snapshot
@@ -56,36 +64,40 @@ class Journal:
         self._file_lock = threading.Lock()
 
     @classmethod
-    def open(cls, folder: Path) -> Journal:
+    def open(cls, folder: Path, *, what: str = "delivery ledger") -> Journal:
         """Open (creating) the folder, holding its lock; StoreError when another process has it
-        or its snapshot cannot be read."""
+        or its snapshot cannot be read. ``what`` names the record in messages."""
         try:
             folder.mkdir(parents=True, exist_ok=True)
             lock_fd = os.open(folder / "lock", os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as error:
-            raise StoreError(f"cannot open the delivery ledger at {folder}: {error}") from error
+            raise StoreError(f"cannot open the {what} at {folder}: {error}") from error
         try:
             fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             os.close(lock_fd)
             raise StoreError(
-                f"the delivery ledger at {folder} is in use by another newsbot process; "
-                "stop it first"
+                f"the {what} at {folder} is in use by another newsbot process; stop it first"
             ) from error
         try:
-            snapshot = _read_snapshot(folder / SNAPSHOT)
+            snapshot = _read_snapshot(folder / SNAPSHOT, what)
         except StoreError:
             os.close(lock_fd)
             raise
         generation = int(snapshot["generation"]) if snapshot else 0
-        return cls(folder, lock_fd, generation, snapshot)
+        return cls(folder, lock_fd, generation, snapshot, what)
 
     # -- reading ----------------------------------------------------------------------------
 
     @property
     def snapshot(self) -> JSON | None:
-        """The state as of the last compaction (None for a new folder)."""
+        """The state as of the opening (None for a new folder, or once released)."""
         return self._snapshot
+
+    def release_snapshot(self) -> None:
+        """Forget the snapshot read at opening (the caller has loaded it: keeping a second
+        copy of the whole state in memory serves nothing)."""
+        self._snapshot = None
 
     def replay(self) -> Iterator[JSON]:
         """The journal's records, in order, up to the first torn or unreadable line."""
@@ -93,12 +105,12 @@ class Journal:
         with path.open("rb") as file:
             for number, line in enumerate(file, start=1):
                 if not line.endswith(b"\n"):
-                    log.warning("ledger journal torn line ignored file=%s line=%d", path, number)
+                    log.warning("journal torn line ignored file=%s line=%d", path, number)
                     return
                 try:
                     record = json.loads(line)
                 except ValueError:
-                    log.warning("ledger journal bad line ignored file=%s line=%d", path, number)
+                    log.warning("journal bad line ignored file=%s line=%d", path, number)
                     return
                 if isinstance(record, dict):
                     yield record
@@ -133,7 +145,7 @@ class Journal:
                     self._file.flush()
                     os.fsync(self._file.fileno())
                 except OSError as error:
-                    raise StoreError(f"cannot write the delivery ledger: {error}") from error
+                    raise StoreError(f"cannot write the {self.what}: {error}") from error
             self._synced = max(self._synced, upto)
 
     @property
@@ -161,10 +173,10 @@ class Journal:
                     self.folder / SNAPSHOT, json.dumps(snapshot, ensure_ascii=False).encode()
                 )
             except OSError as error:
-                raise StoreError(f"cannot write the delivery ledger snapshot: {error}") from error
+                raise StoreError(f"cannot write the {self.what} snapshot: {error}") from error
             self._file.close()
             self._generation = generation
-            self._snapshot = snapshot
+            self._snapshot = None
             self._file = new_journal.open("ab")
             self._synced = max(self._synced, upto)
             self._remove_stale()
@@ -191,19 +203,19 @@ class Journal:
             path.unlink(missing_ok=True)
 
 
-def _read_snapshot(path: Path) -> JSON | None:
+def _read_snapshot(path: Path, what: str) -> JSON | None:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise StoreError(f"cannot read the delivery ledger snapshot {path}: {error}") from error
+        raise StoreError(f"cannot read the {what} snapshot {path}: {error}") from error
     try:
         snapshot = json.loads(data)
     except ValueError as error:
         raise StoreError(
-            f"the delivery ledger snapshot {path} is damaged ({error}); restore it from a backup"
+            f"the {what} snapshot {path} is damaged ({error}); restore it from a backup"
         ) from error
     if not isinstance(snapshot, dict) or snapshot.get("version") != SNAPSHOT_VERSION:
-        raise StoreError(f"the delivery ledger snapshot {path} has an unknown format")
+        raise StoreError(f"the {what} snapshot {path} has an unknown format")
     return snapshot

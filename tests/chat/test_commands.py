@@ -721,13 +721,13 @@ def test_an_unexpected_failure_is_logged_and_the_chat_told(tmp_path: Path) -> No
 def test_chats_persist_prefs_alerts_and_marks_across_reopening() -> None:
     """Preferences, alerts and marks are read back from the store's state after a restart."""
     volume = MemoryVolume()
-    chats = Chats(Store.in_memory(volume))
+    chats = Chats(Store.in_memory(volume).chat_store)
 
     prefs = new_chat_prefs(42, NOW, PrefsDefaults())
     chats.put(prefs.changed(NOW, empty_digest=EmptyDigest.SILENT))
     chats.add_alert(42, "  flood   relief ", NOW)
     chats.set_mark("alerts_checked", NOW)
-    again = Chats(Store.in_memory(volume))
+    again = Chats(Store.in_memory(volume).chat_store)
     assert again.get(42) == prefs.changed(NOW, empty_digest=EmptyDigest.SILENT)
     assert [a.words for a in again.alerts(42)] == ["flood relief"]
     assert again.mark("alerts_checked") == NOW
