@@ -20,6 +20,8 @@ starts afresh over data it cannot read.
 Chats and alerts were tables of ``state.json`` before ``chats/`` existed: the first open
 copies them into the chat store and drops them from ``state.json`` only once the copy is
 durable (a crash in between copies them again, or finds the copy made and just drops them).
+
+(Over 300 lines: one class, the one door to the data folder for every other part.)
 """
 
 from __future__ import annotations
