@@ -1,2 +1,3 @@
-"""The data folder: crash-safe TinyDB files, the sharded archive and seen registry, journals
-and atomic writes. Knows nothing of feeds' network, search, chats or Telegram."""
+"""The data folder: crash-safe TinyDB files, the sharded archive and seen registry, journals,
+atomic writes, and the chat store (bot.store.chatstore: records kept without being read).
+Knows nothing of feeds' network, search, what a chat's settings mean, or Telegram."""
