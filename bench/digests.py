@@ -26,6 +26,7 @@ from bot.delivery.digests import Digests, digest_messages, unseen_articles
 from bot.delivery.ledger import Ledger
 from bot.delivery.prefs import PrefsDefaults, new_chat_prefs
 from bot.delivery.sender import Delivery
+from bot.delivery.target import Target
 from bot.models import StoredArticle
 from bot.store.datadir import SeenMark, Store
 
@@ -71,7 +72,7 @@ async def tick(chats_n: int, articles: list[StoredArticle], data_dir: Path) -> f
         digests = Digests(chats, store, ledger, delivery, BotSettings(), lambda: NOW)
         digests.start(NOW)
         for chat_id in range(1, chats_n + 1):
-            digests.queue.put(chat_id, NOW - timedelta(seconds=1))
+            digests.queue.put(Target(chat_id), NOW - timedelta(seconds=1))
         started = time.perf_counter()
         planned = await digests.tick()
         seconds = time.perf_counter() - started

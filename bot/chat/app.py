@@ -43,7 +43,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.admin import commands as admin
 from bot.admin.commands import ADMIN_COMMANDS
 from bot.admin.desk import AdminDesk
-from bot.chat import callbacks, commands
+from bot.chat import callbacks, commands, pauses
 from bot.chat import services as chat_services
 from bot.chat.commands import COMMANDS
 from bot.chat.services import Services
@@ -53,6 +53,7 @@ from bot.delivery.digests import Digests
 from bot.delivery.ledger import Ledger
 from bot.delivery.prefs import defaults_from_settings
 from bot.delivery.sender import Delivery, DeliverySettings, build_rate_limiter
+from bot.delivery.target import Target
 from bot.errors import ConfigError
 from bot.feedconfig.diff import pending_renames
 from bot.feedconfig.watch import move_renamed_history
@@ -148,14 +149,24 @@ def build_app(
 
     async def on_blocked(chat_id: int) -> None:
         assert services is not None
-        await chat_services.deactivate(services, chat_id)
+        await pauses.pause_chat(services, chat_id, pauses.REMOVED)
+
+    async def on_thread_gone(target: Target, reason: str) -> None:
+        assert services is not None
+        await pauses.pause_topic(services, target, reason)
 
     async def on_migrated(old_chat_id: int, new_chat_id: int) -> None:
         assert services is not None
         await chat_services.move_chat(services, old_chat_id, new_chat_id, ledger=False)
 
     delivery = Delivery(
-        app.bot, ledger, on_blocked=on_blocked, on_migrated=on_migrated, settings=send, clock=clock
+        app.bot,
+        ledger,
+        on_blocked=on_blocked,
+        on_migrated=on_migrated,
+        on_thread_gone=on_thread_gone,
+        settings=send,
+        clock=clock,
     )
     digests = Digests(chats, store, ledger, delivery, settings, clock)
     defaults = defaults_from_settings(
@@ -163,7 +174,7 @@ def build_app(
         digest_times=settings.digest_times,
         items_per_digest=settings.items_per_digest,
     )
-    services = Services(config, chats, digests, index, defaults, clock)
+    services = Services(config, chats, digests, index, defaults, clock, delivery=delivery)
     desk = AdminDesk(app.bot, config, store, ledger, chats, clock, poller=poller, fetcher=fetcher)
     if poller is not None:
         services.feeds_in_force = lambda: poller.config.feeds

@@ -33,9 +33,17 @@ from bot.chat.buttons import (
 )
 from bot.chat.commands import alerts_screen, not_subscribed, search_page
 from bot.chat.replies import keyboard
-from bot.chat.services import ADMINS_ONLY, Services, may_change, save_prefs, services
+from bot.chat.services import (
+    ADMINS_ONLY,
+    Services,
+    may_change,
+    save_prefs,
+    services,
+    target_of,
+)
 from bot.chat.settings_ui import Row, Screen, describe_prefs, find_name, screen, toggle
 from bot.delivery.prefs import ChatPrefs, parse_schedule
+from bot.delivery.target import Target
 from bot.errors import PrefsError
 from bot.logfields import fields
 
@@ -50,10 +58,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     pressed = parse_button(query.data)
-    message = query.message
-    chat_id = message.chat.id if message is not None else None
+    chat_id = target_of(update) if query.message is not None else None
     if pressed is None or chat_id is None:
-        log.info("button refused %s", fields(chat=chat_id, data=(query.data or "")[:64]))
+        log.info("button refused %s", fields(chat=str(chat_id), data=(query.data or "")[:64]))
         await query.answer(STALE)
         return
     if isinstance(pressed, AdminPick | ImportAnswer):
@@ -80,7 +87,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _search_more(
-    query: CallbackQuery, s: Services, chat_id: int, pressed: SearchMore
+    query: CallbackQuery, s: Services, chat_id: Target, pressed: SearchMore
 ) -> None:
     words = pressed.query if pressed.query is not None else s.searches.get(pressed.ref or "")
     if words is None:
@@ -138,7 +145,7 @@ async def _settings_button(
         await query.answer(STALE)
         return
     save_prefs(s, changed)
-    log.info("settings changed %s", fields(chat=changed.chat_id, by="button"))
+    log.info("settings changed %s", fields(chat=changed.target.key, by="button"))
     await query.answer(note or "Saved.")
     await _show(query, screen(back_to, changed, feeds))
 

@@ -20,7 +20,16 @@ from telegram.ext import ContextTypes
 from bot.admin.desk import AdminDesk
 from bot.chat.buttons import RemoveAlert, encode_button, search_more
 from bot.chat.replies import reply, reply_screen
-from bot.chat.services import ADMINS_ONLY, Services, may_change, move_chat, save_prefs, services
+from bot.chat.services import (
+    ADMINS_ONLY,
+    Services,
+    may_change,
+    move_chat,
+    save_prefs,
+    services,
+    target_of,
+    topic_name,
+)
 from bot.chat.settings_ui import Row, describe_prefs, feeds_screen, main_screen
 from bot.delivery.chats import Chats
 from bot.delivery.prefs import (
@@ -33,6 +42,7 @@ from bot.delivery.prefs import (
     parse_schedule,
 )
 from bot.delivery.render import render_search_results
+from bot.delivery.target import Target
 from bot.delivery.telegram_html import escape_text
 from bot.errors import InputError, PrefsError, QueryError
 from bot.logfields import fields
@@ -79,8 +89,9 @@ def admin_help_text() -> str:
     return help_text() + "\n\nFor admins:\n" + "\n".join(admin_help_lines())
 
 
-def _chat_id(update: Update) -> int | None:
-    return update.effective_chat.id if update.effective_chat else None
+def _chat_id(update: Update) -> Target | None:
+    """The subscriber the update speaks for: the chat, or the forum topic it came from."""
+    return target_of(update)
 
 
 def _args(context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -122,13 +133,13 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     kept = s.chats.get(chat_id)
     again = kept is not None
     if kept is None:
-        prefs = new_chat_prefs(chat_id, now, s.defaults)
+        prefs = new_chat_prefs(chat_id, now, s.defaults, title=topic_name(update))
     else:
-        prefs = kept if kept.active else kept.changed(now, active=True)
+        prefs = kept if kept.active else kept.changed(now, active=True, paused="")
     if prefs is not kept:
         s.chats.put(prefs)
     s.digests.reschedule(prefs, now)
-    log.info("chat subscribed %s", fields(chat=chat_id, returning=again))
+    log.info("chat subscribed %s", fields(chat=str(chat_id), returning=again))
     zone = escape_text(describe_timezone(prefs.time_zone))
     when = describe_schedule(prefs.schedule)
     schedule = f"a digest {when} ({zone})" if when != "off" else "no scheduled digests"
@@ -158,7 +169,7 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if prefs is None:
         await reply(update, "This chat was not subscribed. Send /start to subscribe.")
         return
-    log.info("chat unsubscribed %s", fields(chat=chat_id))
+    log.info("chat unsubscribed %s", fields(chat=str(chat_id)))
     await reply(
         update,
         "Unsubscribed: no more digests or alerts here. Your settings are kept; "
@@ -196,7 +207,9 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, text, rows=rows)
 
 
-async def search_page(s: Services, chat_id: int, words: str, offset: int) -> tuple[str, list[Row]]:
+async def search_page(
+    s: Services, chat_id: Target | int, words: str, offset: int
+) -> tuple[str, list[Row]]:
     """One page of results as (HTML text, button rows); a bad query becomes its message."""
     prefs = s.chats.get(chat_id)
     zone = prefs.zone if prefs is not None else _default_zone(s)
@@ -337,11 +350,11 @@ async def alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     s = services(context)
     try:
-        saved = s.chats.add_alert(prefs.chat_id, words, s.clock())
+        saved = s.chats.add_alert(prefs.target, words, s.clock())
     except InputError as exc:
         await reply(update, str(exc), html=False)
         return
-    log.info("alert saved %s", fields(chat=prefs.chat_id, alert=saved.id))
+    log.info("alert saved %s", fields(chat=prefs.target.key, alert=saved.id))
     await reply(
         update,
         f"🔔 Alert saved: <b>{escape_text(saved.words)}</b>. New articles matching it come "
@@ -358,7 +371,7 @@ async def alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, text, rows=rows)
 
 
-def alerts_screen(chats: Chats, chat_id: int) -> tuple[str, list[Row]]:
+def alerts_screen(chats: Chats, chat_id: Target | int) -> tuple[str, list[Row]]:
     found = chats.alerts(chat_id)
     if not found:
         return "No alerts yet. Add one: /alert &lt;words&gt;", []

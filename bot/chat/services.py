@@ -13,13 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.config import Config, FeedConfig
 from bot.delivery.chats import Chats
 from bot.delivery.digests import Digests
 from bot.delivery.prefs import ChatPrefs, PrefsDefaults
+from bot.delivery.sender import Delivery
+from bot.delivery.target import Target
 from bot.logfields import fields
 from bot.search.index import SearchIndex
 
@@ -60,6 +62,7 @@ class Services:
     clock: Callable[[], datetime]
     searches: SearchRefs = field(default_factory=SearchRefs)
     feeds_in_force: Callable[[], tuple[FeedConfig, ...]] | None = None
+    delivery: Delivery | None = None  # to drop what is queued for a paused chat
 
     @property
     def feeds(self) -> tuple[FeedConfig, ...]:
@@ -106,20 +109,37 @@ def save_prefs(s: Services, prefs: ChatPrefs) -> None:
 async def move_chat(
     s: Services, old_chat_id: int, new_chat_id: int, *, ledger: bool = True
 ) -> None:
-    """Move a chat's preferences, alerts, schedule (and ledger record) to its new id."""
+    """Move a chat's subscriptions (its topics' too), alerts, schedule (and ledger record) to
+    its new id."""
     moved = s.chats.move(old_chat_id, new_chat_id, s.clock())
-    if moved is None:
+    if not moved:
         return
     if ledger:
         s.digests.ledger.move_chat(old_chat_id, new_chat_id, now=s.clock())
-    s.digests.forget(old_chat_id)
-    if moved.active:
-        s.digests.reschedule(moved, s.clock())
+    for prefs in moved:
+        s.digests.forget(Target(old_chat_id, prefs.thread_id))
+        if prefs.active:
+            s.digests.reschedule(prefs, s.clock())
     log.info("chat moved %s", fields(old=old_chat_id, new=new_chat_id))
 
 
-async def deactivate(s: Services, chat_id: int) -> None:
-    """The chat blocked the bot, kicked it or is gone: stop serving it."""
-    if s.chats.deactivate(chat_id, s.clock()) is not None:
-        log.info("chat deactivated %s", fields(chat=chat_id, why="forbidden"))
-    s.digests.forget(chat_id)
+def target_of(update: Update) -> Target | None:
+    """The subscriber an update speaks for: its chat, or the forum topic it was sent in."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    message = update.effective_message
+    if isinstance(message, Message) and message.is_topic_message and message.message_thread_id:
+        return Target(chat.id, message.message_thread_id)
+    return Target(chat.id)
+
+
+def topic_name(update: Update) -> str:
+    """The name of the forum topic a message was sent in, when Telegram says it (a topic's
+    messages reply to the service message that created it); else empty."""
+    message = update.effective_message
+    if not isinstance(message, Message) or not message.is_topic_message:
+        return ""
+    origin = message.reply_to_message
+    created = origin.forum_topic_created if origin is not None else None
+    return created.name if created is not None else ""

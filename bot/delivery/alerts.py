@@ -11,14 +11,15 @@ does not repeat it, and a second match (a restart, an overlap) is dropped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.delivery.chats import Alert, Chats
 from bot.delivery.ledger import Outgoing
 from bot.delivery.prefs import ChatPrefs
 from bot.delivery.render import render_alert
+from bot.delivery.target import Target
 from bot.errors import QueryError
 from bot.logfields import fields
 from bot.models import StoredArticle
@@ -27,6 +28,7 @@ from bot.search.query import Query, parse_query
 from bot.store.datadir import Store
 
 log = logging.getLogger("newsbot.alerts")
+K = TypeVar("K", bound=Hashable)
 
 ALERTS_MARK = "alerts_checked"
 ALERT_OVERLAP = timedelta(minutes=15)
@@ -44,8 +46,8 @@ class Sender(Protocol):
 
 def alert_messages(
     article: StoredArticle,
-    alerts_by_chat: Mapping[int, Sequence[tuple[Alert, Query]]],
-    prefs_by_chat: Mapping[int, ChatPrefs],
+    alerts_by_chat: Mapping[K, Sequence[tuple[Alert, Query]]],
+    prefs_by_chat: Mapping[K, ChatPrefs],
     *,
     now: datetime,
 ) -> list[Outgoing]:
@@ -76,8 +78,10 @@ def alert_messages(
                 now=now,
                 lead_sentences=prefs.lead_sentences,
             )
-            key = f"alert:{chat_id}:{article.id}:0"
-            messages.append(Outgoing(key, chat_id, text, (article.id,), "alert"))
+            key = f"alert:{prefs.target.key}:{article.id}:0"
+            messages.append(
+                Outgoing(key, prefs.chat_id, text, (article.id,), "alert", prefs.thread_id)
+            )
     return messages
 
 
@@ -140,8 +144,8 @@ class Alerts:
             log.info("alerts checked %s", fields(articles=len(fresh), alerts_planned=len(planned)))
         return planned
 
-    def _parsed_alerts(self) -> dict[int, list[tuple[Alert, Query]]]:
-        parsed: dict[int, list[tuple[Alert, Query]]] = {}
+    def _parsed_alerts(self) -> dict[Target, list[tuple[Alert, Query]]]:
+        parsed: dict[Target, list[tuple[Alert, Query]]] = {}
         for chat_id, alerts in self.chats.all_alerts().items():
             for alert in alerts:
                 try:

@@ -30,6 +30,7 @@ from bot.delivery.ledger import Ledger, Outgoing
 from bot.delivery.prefs import ChatPrefs, EmptyDigest, reads
 from bot.delivery.render import digest_blocks, render_nothing_new
 from bot.delivery.schedule import DueQueue, build_queue, due_chats, next_due
+from bot.delivery.target import Target, as_target
 from bot.delivery.telegram_html import pack_messages
 from bot.logfields import fields
 from bot.models import StoredArticle
@@ -92,12 +93,12 @@ def digest_messages(
     the composing and rendering between chats given the same news the same way (one digest
     tick: most chats read the same feeds and had their last digest at the same time).
     """
-    chat_id = prefs.chat_id
+    chat_id, thread_id, where = prefs.chat_id, prefs.thread_id, prefs.target.key
     if not articles:
         if prefs.empty_digest is EmptyDigest.SILENT:
             return []
         text = render_nothing_new(since=since, tz=prefs.zone, now=now)
-        return [Outgoing(f"digest:{chat_id}:{batch}:0", chat_id, text, (), "digest")]
+        return [Outgoing(f"digest:{where}:{batch}:0", chat_id, text, (), "digest", thread_id)]
     key = (
         frozenset(a.id for a in articles),
         prefs.items_per_digest,
@@ -113,7 +114,7 @@ def digest_messages(
             memo[key] = rendered
     texts, ids = rendered
     return [
-        Outgoing(f"digest:{chat_id}:{batch}:{i}", chat_id, text, ids[i], "digest")
+        Outgoing(f"digest:{where}:{batch}:{i}", chat_id, text, ids[i], "digest", thread_id)
         for i, text in enumerate(texts)
     ]
 
@@ -161,14 +162,14 @@ class Digests:
     clock: Callable[[], datetime]
 
     def __post_init__(self) -> None:
-        self.queue = DueQueue()
+        self.queue: DueQueue[Target] = DueQueue()
         self.alerts = Alerts(self.chats, self.store, self.sender)
 
     def start(self, now: datetime) -> int:
         """Queue every active chat at its first due time; a digest missed while the bot was
         down is due now, once. Returns how many chats are due right away."""
         chats = [
-            (prefs, self.ledger.last_digest_at(prefs.chat_id))
+            (prefs, self.ledger.last_digest_at(prefs.target))
             for prefs in self.chats.all().values()
             if prefs.active
         ]
@@ -176,16 +177,16 @@ class Digests:
         self.alerts.start(now)
         return sum(
             1
-            for chat_id in self.chats.all()
-            if (at := self.queue.due_at(chat_id)) is not None and at <= now
+            for target in self.chats.all()
+            if (at := self.queue.due_at(target)) is not None and at <= now
         )
 
     def reschedule(self, prefs: ChatPrefs, now: datetime) -> None:
         """The chat changed its schedule, subscribed or stopped: its next digest moves."""
-        self.queue.put(prefs.chat_id, next_due(prefs, now))
+        self.queue.put(prefs.target, next_due(prefs, now))
 
-    def forget(self, chat_id: int) -> None:
-        self.queue.discard(chat_id)
+    def forget(self, where: Target | int) -> None:
+        self.queue.discard(as_target(where))
 
     async def tick(self) -> int:
         """Send the digests that are due and the alerts new articles match; returns how many
@@ -194,11 +195,11 @@ class Digests:
         planned = 0
         due = due_chats(self.queue, self.chats.all(), now)
         if due:
-            articles = self._recent_articles([d.chat_id for d in due])
+            articles = self._recent_articles([d.target for d in due])
             memo: dict[Hashable, Rendered] = {}
             batch: list[Outgoing] = []
             for n, item in enumerate(due, 1):
-                batch += self.digest_for(item.chat_id, now, f"{item.slot.timestamp():.0f}",
+                batch += self.digest_for(item.target, now, f"{item.slot.timestamp():.0f}",
                                          articles=articles, memo=memo)  # fmt: skip
                 if len(batch) >= SUBMIT_EVERY_MESSAGES or n == len(due):
                     planned += len(await self.sender.submit(batch))  # one fsync per batch
@@ -208,17 +209,17 @@ class Digests:
         planned += await self.alerts.check(now)
         return planned
 
-    async def send_digest(self, chat_id: int, now: datetime) -> int:
+    async def send_digest(self, chat_id: Target | int, now: datetime) -> int:
         """Plan and queue the chat's digest now, on demand (an empty one says so); returns
         the messages planned."""
         messages = self.digest_for(chat_id, now, f"{now.timestamp():.0f}d", on_demand=True)
         planned = await self.sender.submit(messages) if messages else []
-        log.info("digest on demand %s", fields(chat=chat_id, messages=len(planned)))
+        log.info("digest on demand %s", fields(chat=str(chat_id), messages=len(planned)))
         return len(planned)
 
     def digest_for(
         self,
-        chat_id: int,
+        chat_id: Target | int,
         now: datetime,
         batch: str,
         *,
@@ -245,7 +246,7 @@ class Digests:
             self.ledger.record_digest(chat_id, now=now)
         return messages
 
-    def _recent_articles(self, chat_ids: Iterable[int]) -> list[StoredArticle]:
+    def _recent_articles(self, chat_ids: Iterable[Target | int]) -> list[StoredArticle]:
         """Every stored article some of these chats may be owed (one pass over the archive)."""
         starts = []
         for chat_id in chat_ids:

@@ -21,8 +21,9 @@ Files (``data/ledger/``, see bot.store.journal): a snapshot plus a journal of JS
 ``plan`` fsyncs before it returns; ``confirm`` may defer its fsync to a group commit
 (``durable=False`` then ``sync()``): a confirmation lost in a crash means the message is
 sent once more, which is the only duplicate this design allows (Telegram has no idempotency
-key). Delivered article ids are kept per chat and UTC day, and forgotten after the store's
-retention (the articles themselves are gone by then).
+key). Records about a forum topic carry ``"thread": <message_thread_id>``. Delivered article
+ids and the last digest's time are kept per target (a chat, or one topic of it), ids per UTC
+day, forgotten after the store's retention (the articles themselves are gone by then).
 
 Not thread-safe: one thread (the event loop) calls everything but ``sync()``.
 """
@@ -37,6 +38,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.delivery.target import Target, as_target
 from bot.store.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,11 @@ class Outgoing:
     text: str  # Telegram HTML, already rendered (<= 4096 UTF-16 units)
     article_ids: tuple[str, ...]  # the articles this message delivers
     kind: str  # "digest" | "alert" | "notice"
+    thread_id: int = 0  # the forum topic it goes to (0: the chat itself)
+
+    @property
+    def target(self) -> Target:
+        return Target(self.chat_id, self.thread_id)
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,7 @@ class Ledger:
         self._journal = journal
         self._retention_days = retention_days
         self._pending: dict[str, Outgoing] = {}
-        self._chats: dict[int, _Chat] = {}
+        self._chats: dict[Target, _Chat] = {}
         self._days: dict[date, DayStats] = {}
 
     @classmethod
@@ -111,9 +118,9 @@ class Ledger:
         """Record the intent to send, durably; messages whose key is pending or whose articles
         were already delivered or planned to that chat are dropped. Returns what was planned."""
         planned: list[Outgoing] = []
-        digest_chats: set[int] = set()
+        digest_chats: set[Target] = set()
         for message in messages:
-            chat = self._chats.get(message.chat_id)
+            chat = self._chats.get(message.target)
             repeated = [a for a in message.article_ids if chat and a in chat.delivered]
             if message.key in self._pending or repeated:
                 log.info(
@@ -121,12 +128,14 @@ class Ledger:
                     message.key, message.chat_id, len(repeated),
                 )  # fmt: skip
                 continue
-            first = message.kind == "digest" and message.chat_id not in digest_chats
+            first = message.kind == "digest" and message.target not in digest_chats
             if first:
-                digest_chats.add(message.chat_id)
+                digest_chats.add(message.target)
             record = {"op": "plan", "key": message.key, "chat": message.chat_id,
                       "text": message.text, "articles": list(message.article_ids),
                       "kind": message.kind, "at": now.isoformat(), "first": first}  # fmt: skip
+            if message.thread_id:
+                record["thread"] = message.thread_id
             self._apply_plan(message, now, first=first)
             self._journal.append(record)
             planned.append(message)
@@ -168,6 +177,15 @@ class Ledger:
         self._journal.sync()
         return keys
 
+    def abandon_target(self, target: Target, *, reason: str, now: datetime) -> list[str]:
+        """Give up every pending message to one forum topic (closed, deleted); returns the
+        keys."""
+        keys = [k for k, m in self._pending.items() if m.target == target]
+        for key in keys:
+            self.abandon(key, reason=reason, now=now, durable=False)
+        self._journal.sync()
+        return keys
+
     def move_chat(self, old_chat_id: int, new_chat_id: int, *, now: datetime | None = None) -> None:
         """A group became a supergroup: its record and pending messages follow the new id."""
         record = {"op": "move", "old": old_chat_id, "new": new_chat_id,
@@ -175,9 +193,12 @@ class Ledger:
         self._apply(record)
         self._append(record, durable=True)
 
-    def record_digest(self, chat_id: int, *, now: datetime) -> None:
+    def record_digest(self, where: Target | int, *, now: datetime) -> None:
         """A digest fell due and had nothing to send: it still counts as the chat's last."""
-        record = {"op": "digest", "chat": chat_id, "at": now.isoformat()}
+        target = as_target(where)
+        record: dict[str, Any] = {"op": "digest", "chat": target.chat_id, "at": now.isoformat()}
+        if target.thread_id:
+            record["thread"] = target.thread_id
         self._apply(record)
         self._append(record, durable=True)
 
@@ -187,14 +208,14 @@ class Ledger:
         self._apply(record)
         self._append(record, durable=False)
 
-    def delivered_ids(self, chat_id: int) -> set[str]:
-        """Article ids sent or planned to the chat (within the retention)."""
-        chat = self._chats.get(chat_id)
+    def delivered_ids(self, where: Target | int) -> set[str]:
+        """Article ids sent or planned to the chat or topic (within the retention)."""
+        chat = self._chats.get(as_target(where))
         return set(chat.delivered) if chat else set()
 
-    def last_digest_at(self, chat_id: int) -> datetime | None:
-        """When the chat's last digest was planned (None: never)."""
-        chat = self._chats.get(chat_id)
+    def last_digest_at(self, where: Target | int) -> datetime | None:
+        """When the chat's (or topic's) last digest was planned (None: never)."""
+        chat = self._chats.get(as_target(where))
         return chat.last_digest_at if chat else None
 
     def stats(self, day: date) -> DayStats:
@@ -248,10 +269,10 @@ class Ledger:
         if durable:
             self._journal.sync()
 
-    def _chat(self, chat_id: int) -> _Chat:
-        chat = self._chats.get(chat_id)
+    def _chat(self, target: Target) -> _Chat:
+        chat = self._chats.get(target)
         if chat is None:
-            chat = self._chats[chat_id] = _Chat({})
+            chat = self._chats[target] = _Chat({})
         return chat
 
     def _count(self, at: datetime, **increments: int) -> None:
@@ -262,7 +283,7 @@ class Ledger:
 
     def _apply_plan(self, message: Outgoing, at: datetime, *, first: bool) -> None:
         self._pending[message.key] = message
-        chat = self._chat(message.chat_id)
+        chat = self._chat(message.target)
         day = at.astimezone(UTC).date().toordinal()
         for article_id in message.article_ids:
             chat.delivered[sys.intern(article_id)] = day
@@ -279,6 +300,7 @@ class Ledger:
             message = Outgoing(
                 key=record["key"], chat_id=int(record["chat"]), text=record["text"],
                 article_ids=tuple(record["articles"]), kind=record["kind"],
+                thread_id=int(record.get("thread", 0)),
             )  # fmt: skip
             if message.key not in self._pending:
                 self._apply_plan(message, at, first=bool(record.get("first")))
@@ -291,7 +313,7 @@ class Ledger:
         elif op == "move":
             self._apply_move(int(record["old"]), int(record["new"]))
         elif op == "digest":
-            chat = self._chat(int(record["chat"]))
+            chat = self._chat(Target(int(record["chat"]), int(record.get("thread", 0))))
             if chat.last_digest_at is None or at > chat.last_digest_at:
                 chat.last_digest_at = at
             self._count(at, digests=1)
@@ -304,15 +326,14 @@ class Ledger:
         for key, message in list(self._pending.items()):
             if message.chat_id == old:
                 self._pending[key] = replace(message, chat_id=new)
-        moved = self._chats.pop(old, None)
-        if moved is None:
-            return
-        target = self._chat(new)
-        target.delivered.update(moved.delivered)
-        if moved.last_digest_at and (
-            target.last_digest_at is None or moved.last_digest_at > target.last_digest_at
-        ):
-            target.last_digest_at = moved.last_digest_at
+        for where in [t for t in self._chats if t.chat_id == old]:
+            moved = self._chats.pop(where)
+            target = self._chat(Target(new, where.thread_id))
+            target.delivered.update(moved.delivered)
+            if moved.last_digest_at and (
+                target.last_digest_at is None or moved.last_digest_at > target.last_digest_at
+            ):
+                target.last_digest_at = moved.last_digest_at
 
     def _prune(self, now: datetime) -> None:
         cutoff = (now.astimezone(UTC) - timedelta(days=self._retention_days)).date()
@@ -326,12 +347,12 @@ class Ledger:
 
     def _to_doc(self) -> dict[str, Any]:
         chats: dict[str, Any] = {}
-        for chat_id, chat in self._chats.items():
+        for target, chat in self._chats.items():
             by_day: dict[str, list[str]] = {}
             for article_id, day in chat.delivered.items():
                 by_day.setdefault(date.fromordinal(day).isoformat(), []).append(article_id)
             last = chat.last_digest_at.isoformat() if chat.last_digest_at else None
-            chats[str(chat_id)] = {"delivered": by_day, "last_digest_at": last}
+            chats[target.key] = {"delivered": by_day, "last_digest_at": last}
         return {
             "pending": [_message_to_doc(m) for m in self._pending.values()],
             "chats": chats,
@@ -343,6 +364,7 @@ class Ledger:
             message = Outgoing(
                 key=item["key"], chat_id=int(item["chat"]), text=item["text"],
                 article_ids=tuple(item["articles"]), kind=item["kind"],
+                thread_id=int(item.get("thread", 0)),
             )  # fmt: skip
             self._pending[message.key] = message
         for chat_id, item in doc.get("chats", {}).items():
@@ -352,7 +374,7 @@ class Ledger:
                 for a in ids
             }
             last = item.get("last_digest_at")
-            self._chats[int(chat_id)] = _Chat(
+            self._chats[Target.from_key(chat_id)] = _Chat(
                 delivered, datetime.fromisoformat(last) if last else None
             )
         for day, item in doc.get("days", {}).items():
@@ -360,8 +382,11 @@ class Ledger:
 
 
 def _message_to_doc(message: Outgoing) -> dict[str, Any]:
-    return {"key": message.key, "chat": message.chat_id, "text": message.text,
-            "articles": list(message.article_ids), "kind": message.kind}  # fmt: skip
+    doc = {"key": message.key, "chat": message.chat_id, "text": message.text,
+           "articles": list(message.article_ids), "kind": message.kind}  # fmt: skip
+    if message.thread_id:
+        doc["thread"] = message.thread_id
+    return doc
 
 
 def _stats_to_doc(stats: DayStats) -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""A chat's preferences: when digests come, in which time zone, how many items, from which feeds.
+"""A subscriber's preferences: when digests come, in which time zone, how many items, from which
+feeds. A subscriber is a ``Target`` (bot.delivery.target): a chat, or one forum topic of it.
 
 Longer than ~300 lines: the values, their parsing from chat text and their stored form.
 
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.delivery.target import Target, as_target
 from bot.errors import ConfigError, PrefsError, StoreError
 from bot.timeofday import TIMES_USAGE, normalise_times, parse_time, parse_time_word
 from bot.timezones import UTC_NAME, parse_timezone, zone_names
@@ -81,7 +83,14 @@ class EmptyDigest(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChatPrefs:
-    """One chat's preferences. Empty ``feeds`` and ``topics`` mean every feed; times are UTC."""
+    """One subscriber's preferences. Empty ``feeds`` and ``topics`` mean every feed; times are UTC.
+
+    ``thread_id``: the forum topic subscribed (0: the chat itself). A channel
+    (``is_channel``) is managed from the private chats of its ``managers`` (user ids);
+    ``title`` and ``username`` name a channel or topic to people. ``paused``: why the bot
+    stopped serving it on its own (removed, no right to post, topic closed); empty when it
+    is active or its users sent /stop.
+    """
 
     chat_id: int
     active: bool
@@ -92,6 +101,12 @@ class ChatPrefs:
     topics: tuple[str, ...] = ()
     empty_digest: EmptyDigest = EmptyDigest.NOTICE
     lead_sentences: int = MAX_LEAD_SENTENCES
+    thread_id: int = 0
+    is_channel: bool = False
+    title: str = ""
+    username: str = ""
+    managers: tuple[int, ...] = ()
+    paused: str = ""
     created: datetime
     updated: datetime
 
@@ -108,6 +123,11 @@ class ChatPrefs:
         object.__setattr__(self, "feeds", _names(self.feeds))
         object.__setattr__(self, "topics", _names(self.topics))
         object.__setattr__(self, "empty_digest", EmptyDigest(self.empty_digest))
+
+    @property
+    def target(self) -> Target:
+        """Where its digests go."""
+        return Target(self.chat_id, self.thread_id)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -149,10 +169,15 @@ def defaults_from_settings(
     return PrefsDefaults(time_zone=zone, schedule=schedule, items_per_digest=items)
 
 
-def new_chat_prefs(chat_id: int, now: datetime, defaults: PrefsDefaults) -> ChatPrefs:
-    """The preferences of a chat that has just sent ``/start``."""
+def new_chat_prefs(
+    where: Target | int, now: datetime, defaults: PrefsDefaults, **extra: Any
+) -> ChatPrefs:
+    """The preferences of a chat (or topic, or channel) that has just subscribed; ``extra``
+    sets the other fields (``is_channel``, ``title``, ...)."""
+    target = as_target(where)
     return ChatPrefs(
-        chat_id=chat_id,
+        chat_id=target.chat_id,
+        thread_id=target.thread_id,
         active=True,
         time_zone=defaults.time_zone,
         schedule=defaults.schedule,
@@ -161,6 +186,7 @@ def new_chat_prefs(chat_id: int, now: datetime, defaults: PrefsDefaults) -> Chat
         empty_digest=defaults.empty_digest,
         created=now,
         updated=now,
+        **extra,
     )
 
 
@@ -266,6 +292,12 @@ def prefs_to_dict(prefs: ChatPrefs) -> dict[str, Any]:
         "lead_sentences": prefs.lead_sentences,
         "created": prefs.created.isoformat(),
         "updated": prefs.updated.isoformat(),
+        "thread_id": prefs.thread_id,
+        "is_channel": prefs.is_channel,
+        "title": prefs.title,
+        "username": prefs.username,
+        "managers": list(prefs.managers),
+        "paused": prefs.paused,
     }
 
 
@@ -284,6 +316,12 @@ def prefs_from_dict(data: dict[str, Any]) -> ChatPrefs:
             lead_sentences=_typed(data["lead_sentences"], int),
             created=datetime.fromisoformat(_typed(data["created"], str)),
             updated=datetime.fromisoformat(_typed(data["updated"], str)),
+            thread_id=_typed(data.get("thread_id", 0), int),
+            is_channel=_typed(data.get("is_channel", False), bool),
+            title=_typed(data.get("title", ""), str),
+            username=_typed(data.get("username", ""), str),
+            managers=tuple(_typed(m, int) for m in _typed(data.get("managers", []), list)),
+            paused=_typed(data.get("paused", ""), str),
         )
     except (KeyError, TypeError, ValueError) as exc:
         chat = data.get("chat_id") if isinstance(data, dict) else None

@@ -17,14 +17,17 @@ clock times move by the change.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.delivery.prefs import ChatPrefs, DailyTimes, EveryHours
+from bot.delivery.target import Target
 
 _COMPACT_MIN_STALE = 64
+K = TypeVar("K", bound=Hashable)
 
 
 def resolve_local(day: date, at: time, zone: ZoneInfo) -> datetime:
@@ -75,14 +78,15 @@ def catch_up(prefs: ChatPrefs, last_digest_at: datetime | None, now: datetime) -
 
 
 @dataclass(frozen=True, slots=True)
-class Due:
-    """A chat due for its digest: ``slot`` is the scheduled time it is for (at or before now)."""
+class Due(Generic[K]):
+    """A subscriber due for its digest: ``slot`` is the scheduled time it is for (at or
+    before now)."""
 
-    chat_id: int
+    target: K
     slot: datetime
 
 
-class DueQueue:
+class DueQueue(Generic[K]):
     """Each chat's next due time, earliest first, for many thousands of chats.
 
     A binary heap with lazy invalidation: ``put`` pushes a new entry under a fresh version and
@@ -93,8 +97,8 @@ class DueQueue:
     """
 
     def __init__(self) -> None:
-        self._heap: list[tuple[datetime, int, int]] = []  # (due, chat_id, version)
-        self._live: dict[int, tuple[datetime, int]] = {}  # chat_id -> (due, version)
+        self._heap: list[tuple[datetime, int, K]] = []  # (due, version, key): keys never compared
+        self._live: dict[K, tuple[datetime, int]] = {}  # key -> (due, version)
         self._version = 0
 
     def __len__(self) -> int:
@@ -103,12 +107,12 @@ class DueQueue:
     def __contains__(self, chat_id: object) -> bool:
         return chat_id in self._live
 
-    def due_at(self, chat_id: int) -> datetime | None:
+    def due_at(self, chat_id: K) -> datetime | None:
         """When the chat is due, or None when it is not in the queue."""
         entry = self._live.get(chat_id)
         return entry[0] if entry else None
 
-    def put(self, chat_id: int, due: datetime | None) -> None:
+    def put(self, chat_id: K, due: datetime | None) -> None:
         """Set the chat's next due time, replacing any earlier one; None takes it out."""
         if due is None:
             self.discard(chat_id)
@@ -120,10 +124,10 @@ class DueQueue:
             return
         self._version += 1
         self._live[chat_id] = (due, self._version)
-        heapq.heappush(self._heap, (due, chat_id, self._version))
+        heapq.heappush(self._heap, (due, self._version, chat_id))
         self._compact_if_stale()
 
-    def discard(self, chat_id: int) -> None:
+    def discard(self, chat_id: K) -> None:
         """Take the chat out of the queue (unsubscribed, digests off); absent chats are fine."""
         if self._live.pop(chat_id, None) is not None:
             self._compact_if_stale()
@@ -133,15 +137,15 @@ class DueQueue:
         self._drop_stale_head()
         return self._heap[0][0] if self._heap else None
 
-    def pop_due(self, now: datetime) -> list[Due]:
+    def pop_due(self, now: datetime) -> list[Due[K]]:
         """Take out every chat due at or before ``now``, earliest first, each once."""
         _require_aware(now)
-        popped: list[Due] = []
+        popped: list[Due[K]] = []
         while True:
             self._drop_stale_head()
             if not self._heap or self._heap[0][0] > now:
                 return popped
-            due, chat_id, _ = heapq.heappop(self._heap)
+            due, _, chat_id = heapq.heappop(self._heap)
             del self._live[chat_id]
             popped.append(Due(chat_id, due))
 
@@ -149,38 +153,42 @@ class DueQueue:
         while self._heap and not self._is_live(self._heap[0]):
             heapq.heappop(self._heap)
 
-    def _is_live(self, entry: tuple[datetime, int, int]) -> bool:
-        live = self._live.get(entry[1])
-        return live is not None and live[1] == entry[2]
+    def _is_live(self, entry: tuple[datetime, int, K]) -> bool:
+        live = self._live.get(entry[2])
+        return live is not None and live[1] == entry[1]
 
     def _compact_if_stale(self) -> None:
         stale = len(self._heap) - len(self._live)
         if stale > max(_COMPACT_MIN_STALE, len(self._live)):
-            self._heap = [(due, chat_id, v) for chat_id, (due, v) in self._live.items()]
+            self._heap = [(due, v, chat_id) for chat_id, (due, v) in self._live.items()]
             heapq.heapify(self._heap)
 
 
-def build_queue(chats: Iterable[tuple[ChatPrefs, datetime | None]], now: datetime) -> DueQueue:
-    """The queue at start: each chat with its last digest time, due by ``initial_due``."""
-    queue = DueQueue()
+def build_queue(
+    chats: Iterable[tuple[ChatPrefs, datetime | None]], now: datetime
+) -> DueQueue[Target]:
+    """The queue at start: each subscriber with its last digest time, due by ``initial_due``."""
+    queue: DueQueue[Target] = DueQueue()
     for prefs, last_digest_at in chats:
-        queue.put(prefs.chat_id, initial_due(prefs, last_digest_at, now))
+        queue.put(prefs.target, initial_due(prefs, last_digest_at, now))
     return queue
 
 
-def due_chats(queue: DueQueue, prefs_by_chat: Mapping[int, ChatPrefs], now: datetime) -> list[Due]:
+def due_chats(
+    queue: DueQueue[K], prefs_by_chat: Mapping[K, ChatPrefs], now: datetime
+) -> list[Due[K]]:
     """Pop the chats due at ``now`` and put each back at its next slot after now.
 
     A chat that missed several slots comes out once. A chat no longer in ``prefs_by_chat``,
     stopped, or with digests off leaves the queue and is not returned. The caller sends the
     digests and records them (the record is what ``initial_due`` reads after a restart).
     """
-    due: list[Due] = []
+    due: list[Due[K]] = []
     for item in queue.pop_due(now):
-        prefs = prefs_by_chat.get(item.chat_id)
+        prefs = prefs_by_chat.get(item.target)
         following = None if prefs is None else next_due(prefs, max(item.slot, now))
         if following is not None:
-            queue.put(item.chat_id, following)
+            queue.put(item.target, following)
             due.append(item)
     return due
 

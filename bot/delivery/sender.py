@@ -16,6 +16,9 @@ Failures, per message:
 - 429 ``RetryAfter``: every worker pauses for the time given, then the message is retried.
 - 403 ``Forbidden`` (blocked, kicked, chat deleted) and chat-level 400s ("chat not found"):
   the chat's pending messages are abandoned in the ledger and ``on_blocked(chat_id)`` runs.
+- 400 "message thread not found"/"TOPIC_CLOSED"/"TOPIC_DELETED" for a message to a forum
+  topic: that topic's pending messages are abandoned and ``on_thread_gone(target, reason)``
+  runs; the chat's other topics go on.
 - 400 "can't parse entities": sent again as plain text, and logged.
 - 400 refusing the message itself ("message is too long", "text is empty"): that message is
   abandoned and logged; the chat keeps its subscription.
@@ -53,6 +56,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 
 from bot.delivery.ledger import Ledger, Outgoing
+from bot.delivery.target import Target
 from bot.delivery.telegram_html import to_plain_text
 
 log = logging.getLogger(__name__)
@@ -66,6 +70,8 @@ _MESSAGE_REFUSALS = (
     "too many entities",
 )
 _PARSE_ERROR = "can't parse entities"
+# 400 answers about a forum topic (deleted, closed): the topic is gone, not the chat.
+_THREAD_GONE = ("message thread not found", "topic_closed", "topic_deleted", "topic_id_invalid")
 _PARK_SHARE = 0.8  # of drain's time budget spent finishing queued work before parking
 
 
@@ -107,6 +113,7 @@ class Delivery:
         *,
         on_blocked: Callable[[int], Awaitable[None]],
         on_migrated: Callable[[int, int], Awaitable[None]],
+        on_thread_gone: Callable[[Target, str], Awaitable[None]] | None = None,
         settings: DeliverySettings | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -114,6 +121,7 @@ class Delivery:
         self._ledger = ledger
         self._on_blocked = on_blocked
         self._on_migrated = on_migrated
+        self._on_thread_gone = on_thread_gone
         self.settings = settings or DeliverySettings()
         self._clock = clock
         # A bot built with a rate limiter (the Application's) already limits every request;
@@ -125,6 +133,7 @@ class Delivery:
         self._queues: dict[int, deque[Outgoing]] = {}  # chat -> its messages; in _ready or busy
         self._ready: asyncio.Queue[int] = asyncio.Queue()
         self._in_flight = 0
+        self._busy: set[int] = set()  # chats a worker is sending to now
         self._idle = asyncio.Event()
         self._park = asyncio.Event()
         self._paused_until = 0.0  # monotonic time a 429 pauses everyone until
@@ -187,6 +196,24 @@ class Delivery:
         """Return once nothing is queued or in flight."""
         await self._idle_now()
 
+    def drop(self, target: Target, *, reason: str) -> int:
+        """Stop sending to a paused chat (a topic: only that topic): its queued messages are
+        abandoned in the ledger (kept as a record, never retried). A message already in
+        flight finishes. Returns how many were abandoned."""
+        now = self._clock()
+        if target.is_topic:
+            keys = self._ledger.abandon_target(target, reason=reason, now=now)
+        else:
+            keys = self._ledger.abandon_chat(target.chat_id, reason=reason, now=now)
+        queue = self._queues.get(target.chat_id)
+        if queue:
+            head = [queue[0]] if target.chat_id in self._busy else []
+            rest = [m for m in list(queue)[len(head) :] if target.is_topic and m.target != target]
+            queue.clear()
+            queue.extend(head + rest)
+        self._update_idle()
+        return len(keys)
+
     @property
     def queued_count(self) -> int:
         return sum(len(q) for q in self._queues.values())
@@ -222,12 +249,14 @@ class Delivery:
                 self._queues.pop(chat_id, None)
                 continue
             self._in_flight += 1
+            self._busy.add(chat_id)
             try:
                 owned = await self._send_head(chat_id)
             except _Parked:
                 return
             finally:
                 self._in_flight -= 1
+                self._busy.discard(chat_id)
             if owned is not None:
                 if self._queues.get(owned):
                     self._ready.put_nowait(owned)
@@ -267,6 +296,9 @@ class Delivery:
                 chat_id, queue = error.new_chat_id, moved
             except BadRequest as error:
                 text = error.message.lower()
+                if message.thread_id and any(gone in text for gone in _THREAD_GONE):
+                    await self._give_up_thread(message.target, error)
+                    return chat_id
                 if _PARSE_ERROR in text and not plain:
                     log.warning("delivery html refused, sending plain key=%s error=%s",
                                 message.key, error.message)  # fmt: skip
@@ -304,6 +336,7 @@ class Delivery:
     async def _send(self, message: Outgoing, *, plain: bool) -> Message:
         kwargs: dict[str, Any] = {
             "chat_id": message.chat_id,
+            "message_thread_id": message.thread_id or None,
             "text": to_plain_text(message.text) if plain else message.text,
             "parse_mode": None if plain else ParseMode.HTML,
             "link_preview_options": LinkPreviewOptions(is_disabled=True),
@@ -355,13 +388,30 @@ class Delivery:
         log.warning("delivery chat deactivated chat=%d abandoned=%d error=%s",
                     chat_id, len(keys), error)  # fmt: skip
 
+    async def _give_up_thread(self, target: Target, error: BadRequest) -> None:
+        """A forum topic is closed or deleted: abandon its messages, keep the chat's others."""
+        queue = self._queues.get(target.chat_id)
+        if queue is not None:
+            kept = [m for m in queue if m.target != target]
+            queue.clear()
+            queue.extend(kept)
+        keys = self._ledger.abandon_target(target, reason=error.message, now=self._clock())
+        log.warning("delivery topic paused chat=%d thread=%d abandoned=%d error=%s",
+                    target.chat_id, target.thread_id, len(keys), error.message)  # fmt: skip
+        if self._on_thread_gone is not None:
+            try:
+                await self._on_thread_gone(target, error.message)
+            except Exception:
+                log.exception("delivery on_thread_gone failed target=%s", target)
+
     async def _migrate(self, old: int, new: int) -> deque[Outgoing] | None:
         """Move the ledger record and the queue to the new chat id; returns the queue to go on
         with, or None when the new id's queue belongs to another worker (ours joined it)."""
         self._ledger.move_chat(old, new, now=self._clock())
         log.info("delivery chat migrated old=%d new=%d", old, new)
         moved = deque(
-            Outgoing(m.key, new, m.text, m.article_ids, m.kind) for m in self._queues.pop(old)
+            Outgoing(m.key, new, m.text, m.article_ids, m.kind, m.thread_id)
+            for m in self._queues.pop(old)
         )
         existing = self._queues.get(new)
         if existing is not None:

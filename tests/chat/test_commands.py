@@ -27,6 +27,7 @@ from bot.cli.run import RedactingFormatter
 from bot.config import BotSettings
 from bot.delivery.chats import Chats
 from bot.delivery.prefs import DailyTimes, EmptyDigest, EveryHours, PrefsDefaults, new_chat_prefs
+from bot.delivery.target import Target
 from bot.store.datadir import Store
 from bot.store.storage import MemoryVolume
 from tests.support.botharness import BOT_NAME, NOW, Clock, Harness, answers, article, texts
@@ -82,7 +83,7 @@ def test_start_subscribes_with_the_defaults_and_says_how_to_change_them(tmp_path
         assert prefs.active
         assert prefs.schedule == DailyTimes((time(7, 30),))
         assert prefs.time_zone == "Asia/Karachi"
-        assert bot.runtime.digests.queue.due_at(42) is not None
+        assert bot.runtime.digests.queue.due_at(Target(42)) is not None
 
     bot = BotSettings(time_zone="Asia/Karachi", digest_times=("07:30",), items_per_digest=7)
     play(tmp_path, body, bot=bot)
@@ -157,7 +158,7 @@ def test_stop_unsubscribes_and_start_brings_the_settings_back(tmp_path: Path) ->
         prefs = bot.services.chats.get(42)
         assert prefs is not None
         assert not prefs.active
-        assert bot.runtime.digests.queue.due_at(42) is None
+        assert bot.runtime.digests.queue.due_at(Target(42)) is None
         (again,) = texts(await bot.send(42, "/start"))
         assert "Welcome back" in again
         assert "up to 4 stories" in again
@@ -464,7 +465,7 @@ def test_timezone_sets_the_zone_and_moves_the_next_digest(tmp_path: Path) -> Non
         await bot.send(42, "/start")
         (reply,) = texts(await bot.send(42, "/timezone Asia/Karachi"))
         assert "Time zone set to Asia/Karachi" in reply
-        due = bot.runtime.digests.queue.due_at(42)
+        due = bot.runtime.digests.queue.due_at(Target(42))
         assert due is not None
         assert due.astimezone(bot.services.chats.get(42).zone).hour == 8  # type: ignore[union-attr]
 
@@ -680,7 +681,7 @@ def test_a_blocked_chat_is_deactivated_and_gets_no_more_digests(tmp_path: Path) 
         prefs = bot.services.chats.get(42)
         assert prefs is not None
         assert not prefs.active
-        assert bot.runtime.digests.queue.due_at(42) is None
+        assert bot.runtime.digests.queue.due_at(Target(42)) is None
 
     play(tmp_path, body)
 

@@ -394,6 +394,12 @@ _chat_prefs = st.builds(
     topics=_names,
     empty_digest=st.sampled_from(EmptyDigest),
     lead_sentences=st.integers(1, 2),
+    thread_id=st.integers(0, 2**31),
+    is_channel=st.booleans(),
+    title=st.text(max_size=30),
+    username=st.text(max_size=30),
+    managers=st.lists(st.integers(1, 2**40), max_size=3).map(tuple),
+    paused=st.sampled_from(["", "removed", "cannot post", "topic closed"]),
     created=_moments,
     updated=_moments,
 )
@@ -421,7 +427,24 @@ def test_stored_shape_is_plain_json() -> None:
         "lead_sentences": 2,
         "created": "2026-03-01T12:00:00+00:00",
         "updated": "2026-03-01T12:00:00+00:00",
+        "thread_id": 0,
+        "is_channel": False,
+        "title": "",
+        "username": "",
+        "managers": [],
+        "paused": "",
     }
+
+
+def test_preferences_stored_before_topics_and_channels_read_as_a_whole_chat() -> None:
+    """A chat saved by an older version (no thread, channel or pause fields) is read as the
+    chat itself, active as it was."""
+    stored = prefs_to_dict(_prefs())
+    for key in ("thread_id", "is_channel", "title", "username", "managers", "paused"):
+        del stored[key]
+    prefs = prefs_from_dict(stored)
+    assert prefs == _prefs()
+    assert prefs.target.key == "42"
 
 
 @pytest.mark.parametrize(

@@ -317,11 +317,11 @@ def test_digests_missed_while_down_come_once_then_the_schedule_resumes() -> None
     now = _utc("2026-03-03T12:00:00+05:00")
     assert catch_up(prefs, last, now)
     queue = build_queue([(prefs, last)], now)
-    assert due_chats(queue, {prefs.chat_id: prefs}, now) == [
-        Due(prefs.chat_id, _utc("2026-03-01T18:30+05:00"))
+    assert due_chats(queue, {prefs.target: prefs}, now) == [
+        Due(prefs.target, _utc("2026-03-01T18:30+05:00"))
     ]
-    assert due_chats(queue, {prefs.chat_id: prefs}, now + timedelta(minutes=5)) == []
-    assert queue.due_at(prefs.chat_id) == _utc("2026-03-03T18:30+05:00")
+    assert due_chats(queue, {prefs.target: prefs}, now + timedelta(minutes=5)) == []
+    assert queue.due_at(prefs.target) == _utc("2026-03-03T18:30+05:00")
 
 
 def test_no_catch_up_when_nothing_was_missed() -> None:
@@ -360,7 +360,7 @@ def test_a_clock_set_back_does_not_skip_a_digest() -> None:
 
 def test_queue_pops_due_chats_earliest_first_and_leaves_the_rest() -> None:
     """Only chats due by now come out, in due order, each once."""
-    queue = DueQueue()
+    queue: DueQueue[int] = DueQueue()
     queue.put(1, START + timedelta(minutes=3))
     queue.put(2, START + timedelta(minutes=1))
     queue.put(3, START + timedelta(hours=1))
@@ -374,7 +374,7 @@ def test_queue_pops_due_chats_earliest_first_and_leaves_the_rest() -> None:
 
 def test_changed_settings_replace_the_old_due_time() -> None:
     """A chat that changes its schedule is due at the new time only, never also the old one."""
-    queue = DueQueue()
+    queue: DueQueue[int] = DueQueue()
     queue.put(1, START + timedelta(hours=1))
     queue.put(1, START + timedelta(hours=5))
     assert queue.pop_due(START + timedelta(hours=2)) == []
@@ -385,7 +385,7 @@ def test_changed_settings_replace_the_old_due_time() -> None:
 
 def test_many_reschedules_still_give_each_chat_once() -> None:
     """After thousands of changes each chat comes out once, at its latest due time."""
-    queue = DueQueue()
+    queue: DueQueue[int] = DueQueue()
     for round_ in range(500):
         for chat in range(20):
             queue.put(chat, START + timedelta(minutes=round_ + chat))
@@ -402,7 +402,7 @@ def test_due_chats_puts_each_chat_back_at_its_next_slot() -> None:
     stay = _prefs(_daily("08:00", "20:00"), chat_id=1)
     stopped = _prefs(_daily("08:00"), chat_id=3, active=False)
     now = _utc("2026-03-02T08:00:20+00:00")
-    queue = DueQueue()
+    queue: DueQueue[int] = DueQueue()
     for chat in (1, 2, 3):
         queue.put(chat, _utc("2026-03-02T08:00+00:00"))
     due = due_chats(queue, {1: stay, 3: stopped}, now)  # chat 2 has left
@@ -423,12 +423,13 @@ def test_queue_driven_by_a_ticking_job_delivers_every_slot_once(zone: str) -> No
     end = start + timedelta(days=8)
     queue = build_queue(((prefs, start) for prefs in chats.values()), start)
     delivered: dict[int, list[datetime]] = {n: [] for n in chats}
+    by_target = {prefs.target: prefs for prefs in chats.values()}
     now = start
     while now < end:
         now += timedelta(seconds=30)
-        for item in due_chats(queue, chats, now):
+        for item in due_chats(queue, by_target, now):
             assert item.slot <= now < item.slot + timedelta(seconds=30)
-            delivered[item.chat_id].append(item.slot)
+            delivered[item.target.chat_id].append(item.slot)
     for n, prefs in chats.items():
         assert delivered[n] == _fires(prefs, start, now)
         assert len(delivered[n]) >= 8
@@ -439,7 +440,7 @@ class DueQueueAgainstADict(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.queue = DueQueue()
+        self.queue: DueQueue[int] = DueQueue()
         self.model: dict[int, datetime] = {}
 
     @rule(chat=st.integers(0, 12), minutes=st.none() | st.integers(0, 600))

@@ -51,6 +51,11 @@ class Call:
         return int(chat) if chat is not None else None
 
     @property
+    def thread_id(self) -> int:
+        """The forum topic it went to (0: none)."""
+        return int(self.params.get("message_thread_id") or 0)
+
+    @property
     def text(self) -> str:
         return str(self.params.get("text", ""))
 
@@ -258,9 +263,11 @@ class Harness:
         await self.settle()
         return self.request.calls[before:]
 
-    async def send(self, chat_id: int, text: str, *, user_id: int | None = None) -> list[Call]:
-        """A user (by default the one named like the chat) writes in a chat; returns the calls
-        the bot made in answer."""
+    async def send(
+        self, chat_id: int, text: str, *, user_id: int | None = None, thread_id: int = 0
+    ) -> list[Call]:
+        """A user (by default the one named like the chat) writes in a chat (in a forum
+        topic when ``thread_id`` is given); returns the calls the bot made in answer."""
         message: JSON = {
             "message_id": next(self._message_ids),
             "date": int(self.clock().timestamp()),
@@ -268,6 +275,15 @@ class Harness:
             "from": {"id": user_id or abs(chat_id), "is_bot": False, "first_name": "User"},
             "text": text,
         }
+        if thread_id:
+            message["chat"] |= {"type": "supergroup", "is_forum": True}
+            message |= {"message_thread_id": thread_id, "is_topic_message": True}
+            message["reply_to_message"] = {
+                "message_id": thread_id,
+                "date": int(self.clock().timestamp()),
+                "chat": message["chat"],
+                "forum_topic_created": {"name": f"Topic {thread_id}", "icon_color": 7322096},
+            }
         if text.startswith("/"):
             length = len(text.split()[0])
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
