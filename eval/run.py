@@ -26,13 +26,17 @@ FLOORS: dict[str, tuple[float, float, str]] = {
     "zyte F1": (0.96, 0.954, "trafilatura 2.3.1"),
     "zyte precision": (0.95, 0.936, "trafilatura 2.3.1"),
     "zyte recall": (0.0, 0.974, "trafilatura 2.3.1"),
-    "lead accuracy": (0.90, 0.64, "trafilatura's first sentence"),
+    "lead accuracy v2": (0.90, 0.64, "trafilatura's first sentence"),
+    "lead accuracy v1": (0.90, 0.64, "trafilatura's first sentence"),
     "ROUGE-1": (41.0, 41.0, "Lead-3"),
     "ROUGE-2": (17.5, 17.5, "Lead-3"),
     "ROUGE-L": (25.7, 25.7, "Lead-3"),
     "quote precision": (0.85, 0.70, "naive regex"),
     "quote recall": (0.85, 0.79, "naive regex"),
     "speaker accuracy": (0.85, 0.34, "naive regex"),
+    "quote precision (train)": (0.85, 0.70, "naive regex"),
+    "quote recall (train)": (0.85, 0.79, "naive regex"),
+    "speaker accuracy (train)": (0.85, 0.34, "naive regex"),
 }
 
 
@@ -63,6 +67,7 @@ def _zyte_page(job: tuple[str, str, str | None]) -> dict[str, Any]:
         "our_lead": our_lead,
         "plain_lead": plain_first,
         "true_lead": metrics.true_lead(truth),
+        "true_lead_v2": metrics.true_lead_v2(truth),
         "page": page_path,
     }
 
@@ -77,12 +82,15 @@ def eval_zyte(corpus: Path, pool: ProcessPoolExecutor) -> dict[str, float]:
     with_lead = [x for x in results if x["true_lead"]]
     ours_ok = sum(metrics.lead_matches(x["our_lead"], x["true_lead"]) for x in with_lead)
     plain_ok = sum(metrics.lead_matches(x["plain_lead"], x["true_lead"]) for x in with_lead)
+    with_v2 = [x for x in results if x["true_lead_v2"]]
+    ours_v2 = sum(metrics.lead_matches_v2(x["our_lead"], x["true_lead_v2"]) for x in with_v2)
+    plain_v2 = sum(metrics.lead_matches_v2(x["plain_lead"], x["true_lead_v2"]) for x in with_v2)
     if os.environ.get("EVAL_VERBOSE"):
-        for x in with_lead:
-            if not metrics.lead_matches(x["our_lead"], x["true_lead"]):
+        for x in with_v2:
+            if not metrics.lead_matches_v2(x["our_lead"], x["true_lead_v2"]):
                 print(
                     f"LEAD MISS {Path(x['page']).name}\n  ours: {x['our_lead'][:160]!r}\n"
-                    f"  true: {x['true_lead'][:160]!r}",
+                    f"  true: {x['true_lead_v2'][:160]!r}",
                     file=sys.stderr,
                 )
         for x in sorted(results, key=lambda x: x["ours"].tp)[:15]:
@@ -98,8 +106,10 @@ def eval_zyte(corpus: Path, pool: ProcessPoolExecutor) -> dict[str, float]:
         "zyte F1 (trafilatura, this run)": bf1,
         "zyte precision (trafilatura, this run)": bp,
         "zyte recall (trafilatura, this run)": br,
-        "lead accuracy": ours_ok / len(with_lead),
-        "lead accuracy (trafilatura first sentence, this run)": plain_ok / len(with_lead),
+        "lead accuracy v2": ours_v2 / len(with_v2),
+        "lead accuracy v1": ours_ok / len(with_lead),
+        "lead accuracy v2 (trafilatura first sentence, this run)": plain_v2 / len(with_v2),
+        "lead accuracy v1 (trafilatura first sentence, this run)": plain_ok / len(with_lead),
     }
 
 
@@ -109,8 +119,8 @@ def eval_zyte(corpus: Path, pool: ProcessPoolExecutor) -> dict[str, float]:
 def eval_rouge(corpus: Path) -> dict[str, float]:
     from rouge_score import rouge_scorer
 
+    from bot.article.extract import parse_text
     from bot.article.summary import summarize
-    from bot.models import Article
 
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     path = corpus / "summaries" / "realsumm_cnndm_100.jsonl"
@@ -118,7 +128,7 @@ def eval_rouge(corpus: Path) -> dict[str, float]:
     lead3: dict[str, list[float]] = {"rouge1": [], "rouge2": [], "rougeL": []}
     for line in path.open(encoding="utf-8"):
         row = json.loads(line)
-        summary = " ".join(summarize(Article(text=row["article"]), lead_sentences=3).lead)
+        summary = " ".join(summarize(parse_text(row["article"]), lead_sentences=3).lead)
         naive = " ".join(re.split(r"(?<= [.!?]) ", row["article"])[:3])
         for store, text in ((ours, summary), (lead3, naive)):
             scores = scorer.score(row["reference"], text)
@@ -280,6 +290,8 @@ def main(argv: Iterable[str] | None = None) -> int:
             results.update(eval_rouge(args.corpus))
         if "quotes" in parts:
             results.update(eval_quotes(args.corpus))
+            train = eval_quotes(args.corpus, "train")
+            results.update({f"{k} (train)": v for k, v in train.items() if "naive" not in k})
         if "snippets" in parts:
             results.update(eval_snippets(args.corpus, pool))
     failures = _report(results, print)

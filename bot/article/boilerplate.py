@@ -98,6 +98,20 @@ def is_byline(paragraph: str, author: str | None = None) -> bool:
     return False
 
 
+_BYLINE_NAME = re.compile(rf"^(?:By|BY|(?:Words|Written|Story|Text) by)\s+({_NAME})")
+
+
+def byline_author(paragraphs: list[str]) -> str | None:
+    """The writer a 'By Jane Doe' line above the story names (a byline is how a news page
+    credits its writer), when one of ``paragraphs`` is such a line."""
+    for paragraph in paragraphs:
+        paragraph = " ".join(paragraph.split())
+        found = _BYLINE_NAME.match(paragraph)
+        if found and is_byline(paragraph) and len(found.group(1).split()) >= 2:
+            return found.group(1).rstrip(".")
+    return None
+
+
 def is_date_line(paragraph: str) -> bool:
     """'Published January 11, 2022', 'Updated at 1:23 p.m.', 'Published in Dawn, ...', a date."""
     words = count_words(paragraph)

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import re
-from copy import deepcopy
+from contextlib import suppress
+from datetime import date
 from typing import Any
 
 import trafilatura
+from htmldate import find_date
+from trafilatura.metadata import (
+    examine_meta,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+)
 from trafilatura.settings import Document
 
+from bot.article.boilerplate import byline_author
 from bot.article.clean import clean_inline, clean_paragraphs, clean_title, published_from_lines
 from bot.article.dates import parse_iso_date
 from bot.errors import InputError
 from bot.models import Article
 
 MAX_PAGE_BYTES = 8_000_000
+# The latest date htmldate may return: the article core reads no clock, so no "today".
+_LATEST_DATE = date.max.isoformat()
 
 # Elements that hold no article text on a news page, whatever the site.
 _DROP_TAGS = ("figcaption", "aside")
@@ -40,7 +51,8 @@ def extract_html(html: str | bytes, url: str | None = None) -> Article:
     if tree is None:
         raise InputError("the page holds no HTML")
     try:
-        meta = trafilatura.extract_metadata(deepcopy(tree), default_url=url)
+        meta = _page_metadata(tree, url)
+        headings = _headings(tree)
         doc = trafilatura.bare_extraction(
             _prune_furniture(tree),
             url=url,
@@ -52,15 +64,15 @@ def extract_html(html: str | bytes, url: str | None = None) -> Article:
     if not isinstance(doc, Document) or not doc.text:
         raise InputError("no article text found in the page")
     title = clean_title(meta.title, meta.sitename) or None if meta.title else None
-    author = clean_inline(meta.author) if meta.author else None
     paragraphs = doc.text.split("\n")
+    author = clean_inline(meta.author) if meta.author else byline_author(paragraphs[:6])
     text = "\n\n".join(
         clean_paragraphs(
             paragraphs,
             title=title,
             description=meta.description,
             author=author,
-            headings=_headings(tree),
+            headings=headings,
         )
     )
     if not text:
@@ -74,14 +86,59 @@ def extract_html(html: str | bytes, url: str | None = None) -> Article:
     )
 
 
+# A title is a headline: short, and without the final mark that ends a sentence.
+MAX_TITLE_WORDS = 30
+_FINAL_MARK = re.compile(r"[.。۔][\s\"'”’)\]»]*$")
+
+
+def _page_metadata(tree: Any, url: str | None) -> Document:
+    """Title, site name, description, author and date from the page's meta tags, JSON-LD,
+    <title> and htmldate's quick search: trafilatura's metadata pass without its costly parts
+    (an author search over the whole page, categories, tags, licence). The author, when no
+    meta tag names one, is the byline above the story (``byline_author``)."""
+    meta = examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None  # a user name ('jdoe'), not a person's name
+    with suppress(Exception):  # trafilatura's JSON-LD reader trips on odd JSON
+        meta = extract_meta_json(tree, meta)
+    meta.author = meta.author or _author_meta(tree)
+    meta.title = meta.title or extract_title(tree)
+    meta.sitename = meta.sitename or extract_sitename(tree)
+    # the original (not the last-modified) date
+    meta.date = find_date(tree, url=url, original_date=True, max_date=_LATEST_DATE)
+    return meta
+
+
+# Author meta tags under names trafilatura's reader does not know ('article_author',
+# 'sailthru.author', 'dc.creator'): content management systems name the field their own way.
+_AUTHOR_META = (
+    ".//head/meta[contains(translate(@name, 'AUTHORCE', 'authorce'), 'author') or "
+    "translate(@name, 'DCREATO', 'dcreato') = 'dc.creator']/@content"
+)
+
+
+def _author_meta(tree: Any) -> str | None:
+    for content in tree.xpath(_AUTHOR_META):
+        name = clean_inline(str(content))
+        if " " in name and len(name) <= 100 and not name.startswith(("http", "{", "[")):
+            return name
+    return None
+
+
 def parse_text(text: str, url: str | None = None) -> Article:
-    """Read plain article text; its first line is the title when a blank line follows it
-    and it has no final full stop."""
+    """Read plain article text. Its first line is the title only when a blank line and more
+    text follow it and it reads as a headline (no final full stop, at most 30 words); anything
+    else is body, so a one-paragraph article keeps all of its text."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
     title: str | None = None
-    if len(lines) >= 2 and not lines[1].strip() and not lines[0].rstrip().endswith("."):
+    if (
+        len(lines) >= 3
+        and not lines[1].strip()
+        and any(line.strip() for line in lines[2:])
+        and _is_headline(lines[0])
+    ):
         title = clean_inline(lines[0]) or None
         lines = lines[1:]
     paragraphs = [line for line in lines if line.strip()]
@@ -91,6 +148,11 @@ def parse_text(text: str, url: str | None = None) -> Article:
         published=published_from_lines(paragraphs),
         url=url,
     )
+
+
+def _is_headline(line: str) -> bool:
+    line = line.strip()
+    return 0 < len(line.split()) <= MAX_TITLE_WORDS and not _FINAL_MARK.search(line)
 
 
 # A page with more top headings than this uses <h1> for other things (teasers, sections).
@@ -105,9 +167,9 @@ def _headings(tree: Any) -> list[str]:
 
 
 def _prune_furniture(tree: Any) -> Any:
-    """A copy of the page without captions, asides and elements whose class or id names them
-    furniture (caption, credit, related, share, newsletter, promo ...), unless they hold prose."""
-    tree = deepcopy(tree)
+    """The page (changed in place) without captions, asides and elements whose class or id
+    names them furniture (caption, credit, related, share, newsletter, promo ...), unless they
+    hold prose."""
     _unmark_embedded_posts(tree)
     _wrap_loose_text(tree)
     page_chars = len(tree.text_content()) or 1

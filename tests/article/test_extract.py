@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from bot.article.clean import clean_inline, clean_paragraphs, clean_title
 from bot.article.dates import parse_date
 from bot.article.extract import extract_html, parse_text
+from bot.article.summary import summarize
 from bot.errors import InputError
 
 BODY = [
@@ -181,6 +182,24 @@ def test_text_title_needs_a_blank_line_and_no_full_stop() -> None:
     assert parse_text("Bus plan approved\n\nThe council voted.").title == "Bus plan approved"
     assert parse_text("The council voted.\n\nIt was late.").title is None
     assert parse_text("Bus plan approved\nThe council voted.").title is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # one line, no final full stop (CNN/DailyMail texts end with a photo caption)
+        "Police say the match can go ahead . The derby kicks off at 4pm in manchester\n",
+        "Police say the match can go ahead at 4pm on Sunday\n\n",
+        # a first line of more than 30 words is prose that lost its full stop, not a headline
+        " ".join(["word"] * 31) + "\n\nThe second paragraph.",
+    ],
+)
+def test_text_of_one_paragraph_or_a_long_first_line_keeps_all_its_words(text: str) -> None:
+    """An article saved as one line without a final stop is body, never taken as the title."""
+    article = parse_text(text)
+    assert article.title is None
+    assert article.text.split() == text.split()
+    assert summarize(article, lead_sentences=1).lead
 
 
 def test_text_date_line_becomes_the_date_and_leaves_the_body() -> None:
