@@ -23,7 +23,7 @@ from bot.search.index import Ranking, SearchHit, SearchPage
 from bot.search.pgquery import EXACT_CONFIG, STEMMED_CONFIG, PgQuery, to_pg
 from bot.search.query import Query, parse_query
 from bot.search.snippet import Span, make_snippet, merge_spans, spans_from_marked
-from bot.store.pg import Database
+from bot.store.pg import Database, safe_text
 
 _HEADLINE = f"HighlightAll=true, StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
 _UPSERT = f"""INSERT INTO search_docs
@@ -196,21 +196,11 @@ class PgSearchIndex:
 
 def _row(article: StoredArticle) -> tuple[Any, ...]:
     return (
-        article.id,
+        safe_text(article.id),
         utc(article.published),
-        pg_text(article.feed),
-        pg_text(article.link),
-        pg_text(clean(article.title)),
-        pg_text(clean(" ".join(article.lead))),
-        pg_text(clean(article.text)),
+        safe_text(article.feed),
+        safe_text(article.link),
+        safe_text(clean(article.title)),
+        safe_text(clean(" ".join(article.lead))),
+        safe_text(clean(article.text)),
     )
-
-
-def pg_text(text: str) -> str:
-    """Text PostgreSQL accepts: no NUL, no lone surrogates (replaced)."""
-    text = text.replace("\x00", "")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-    return text

@@ -79,6 +79,32 @@ class Database:
         self.close()
 
 
+def jsonb(doc: Any) -> Any:
+    """``doc`` adapted as a jsonb parameter (psycopg's wrapper, imported only when used)."""
+    return _import("psycopg.types.json").Jsonb(doc)
+
+
+def safe_text(text: str) -> str:
+    """Text PostgreSQL can hold: NUL characters dropped, lone surrogates replaced."""
+    text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def safe_json(value: Any) -> Any:
+    """``value`` (JSON-shaped) with every string made ``safe_text``."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {safe_text(k): safe_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [safe_json(v) for v in value]
+    return value
+
+
 def _reason(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__

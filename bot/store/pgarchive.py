@@ -6,8 +6,10 @@ cycle is one transaction: articles, their seen marks and the feeds' states are c
 together, so there is no crash order to repair. Articles and marks carry the UTC day they
 were stored, which is what retention counts from (the data folder's shards are per day too).
 
-A mark consulted by a poll (its entry is still in a feed) records the day; retention forgets
-only marks neither written nor consulted within ``seen_retention_days``.
+Feed text reaches the database without NUL characters or lone surrogates, which PostgreSQL
+text cannot hold (``safe_json``). A mark consulted by a poll (its entry is still in a feed)
+records the day; retention forgets only marks neither written nor consulted within
+``seen_retention_days``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 from bot.models import FeedState, StoredArticle
 from bot.store.archive import PruneResult, Seen, SeenMark, check_cycle
 from bot.store.documents import article_from_doc, article_to_doc, record_from_doc, record_to_doc
-from bot.store.pg import Database
+from bot.store.pg import Database, jsonb, safe_json, safe_text
+from bot.store.pgchats import PgChatStore
 
 _BATCH = 500
 
@@ -29,7 +32,7 @@ class PgStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._today: date | None = None
+        self.chat_store = PgChatStore(db)
 
     # -- the seen-entries registry ------------------------------------------------------
 
@@ -47,13 +50,14 @@ class PgStore:
         if not identities:
             return {}
         today = datetime.now(UTC).date()
+        stored = {safe_text(i): i for i in identities}
         with self.db.connection() as conn:
             rows = conn.execute(
                 "UPDATE seen SET consulted_on = %s WHERE feed = %s AND identity = ANY(%s) "
                 "RETURNING identity, article_id, content_hash",
-                (today, feed, identities),
+                (today, safe_text(feed), list(stored)),
             ).fetchall()
-        return {row[0]: Seen(row[1], row[2]) for row in rows}
+        return {stored[row[0]]: Seen(row[1], row[2]) for row in rows}
 
     # -- feed states --------------------------------------------------------------------
 
@@ -122,13 +126,22 @@ class PgStore:
                     "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (feed, identity) DO UPDATE SET "
                     "article_id = excluded.article_id, content_hash = excluded.content_hash, "
                     "marked_on = excluded.marked_on",
-                    [(m.feed, m.identity, m.article_id, m.content_hash, day) for m in marks],
+                    [
+                        (
+                            safe_text(m.feed),
+                            safe_text(m.identity),
+                            m.article_id,
+                            m.content_hash,
+                            day,
+                        )
+                        for m in marks
+                    ],
                 )
             if feed_states:
                 cur.executemany(
                     "INSERT INTO feed_states (name, doc) VALUES (%s, %s) "
                     "ON CONFLICT (name) DO UPDATE SET doc = excluded.doc",
-                    [(name, _json(record_to_doc(s))) for name, s in feed_states.items()],
+                    [(name, jsonb(record_to_doc(s))) for name, s in feed_states.items()],
                 )
 
     # -- articles -----------------------------------------------------------------------
@@ -213,14 +226,8 @@ class PgStore:
 
 
 def _article_row(article: StoredArticle, mark: SeenMark, day: date) -> tuple[Any, ...]:
-    doc = article_to_doc(article, mark.identity, mark.content_hash)
-    return (article.id, article.feed, mark.identity, mark.content_hash, day, _json(doc))
-
-
-def _json(doc: Any) -> Any:
-    from psycopg.types.json import Jsonb
-
-    return Jsonb(doc)
+    doc = safe_json(article_to_doc(article, mark.identity, mark.content_hash))
+    return (article.id, doc["feed"], doc["identity"], mark.content_hash, day, jsonb(doc))
 
 
 def _feed_state(name: str, doc: Mapping[str, Any]) -> FeedState:

@@ -61,16 +61,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             owner text NOT NULL,
             until timestamptz NOT NULL
         )""",
-        "CREATE TABLE chats (chat_id bigint PRIMARY KEY, prefs jsonb NOT NULL)",
-        """CREATE TABLE alerts (
-            chat_id bigint NOT NULL,
-            id integer NOT NULL,
-            words text NOT NULL,
-            created timestamptz NOT NULL,
-            PRIMARY KEY (chat_id, id)
+        # the chat store's records (bot.store.chatstore): preferences, alerts, marks
+        """CREATE TABLE chat_records (
+            tbl text NOT NULL,
+            key text NOT NULL,
+            doc jsonb NOT NULL,
+            PRIMARY KEY (tbl, key)
         )""",
-        "CREATE TABLE alert_ids (chat_id bigint PRIMARY KEY, next_id integer NOT NULL)",
-        "CREATE TABLE marks (name text PRIMARY KEY, at timestamptz NOT NULL)",
         """CREATE TABLE ledger_pending (
             key text PRIMARY KEY,
             seq bigserial,

@@ -3,6 +3,7 @@ compaction; no article is planned twice to a chat."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.delivery.contract import DeliveryLedger
 from bot.delivery.ledger import LEDGER_DIR, Ledger, Outgoing
+from bot.delivery.pgledger import PgLedger
 from bot.errors import StoreError
 
 NOW = datetime(2026, 1, 5, 8, tzinfo=UTC)
@@ -21,17 +24,36 @@ def _out(chat: int, n: int, *articles: str, kind: str = "digest") -> Outgoing:
     return Outgoing(f"{kind}:{chat}:b:{n}", chat, f"<b>item</b> {n}", ids, kind)
 
 
+LedgerOpener = Callable[..., DeliveryLedger]
+
+
+@pytest.fixture(params=["journal", "postgres"])
+def open_ledger(request: pytest.FixtureRequest, tmp_path: Path) -> LedgerOpener:
+    """Opens the backend's ledger again over the same data (the ledger contract: every test
+    taking this fixture runs against the data folder's journal and PostgreSQL)."""
+
+    def open_again(retention_days: int = 30) -> DeliveryLedger:
+        if request.param == "journal":
+            return Ledger.open(tmp_path, retention_days=retention_days, now=NOW)
+        db = request.getfixturevalue("pg_database")
+        return PgLedger.open(db, retention_days=retention_days, now=NOW)
+
+    return open_again
+
+
 def _journal(tmp_path: Path) -> Path:
     (journal,) = (tmp_path / LEDGER_DIR).glob("journal-*.jsonl")
     return journal
 
 
-def test_planned_messages_stay_pending_until_confirmed_across_reopening(tmp_path: Path) -> None:
+def test_planned_messages_stay_pending_until_confirmed_across_reopening(
+    open_ledger: LedgerOpener,
+) -> None:
     """A planned message is pending after a restart; once confirmed it is not."""
-    with Ledger.open(tmp_path, now=NOW) as ledger:
+    with open_ledger() as ledger:
         ledger.plan([_out(1, 0), _out(1, 1), _out(2, 0)], now=NOW)
         ledger.confirm("digest:1:b:0", message_id=10, now=NOW)
-    with Ledger.open(tmp_path, now=NOW) as ledger:
+    with open_ledger() as ledger:
         assert [m.key for m in ledger.pending()] == ["digest:1:b:1", "digest:2:b:0"]
         assert ledger.delivered_ids(1) == {"a1.0", "a1.1"}
         assert ledger.last_digest_at(1) == NOW
@@ -39,10 +61,10 @@ def test_planned_messages_stay_pending_until_confirmed_across_reopening(tmp_path
         assert ledger.stats(NOW.date()).messages == 1
 
 
-def test_an_article_is_never_planned_twice_to_a_chat(tmp_path: Path) -> None:
+def test_an_article_is_never_planned_twice_to_a_chat(open_ledger: LedgerOpener) -> None:
     """A message repeating an article delivered or planned to the chat is dropped; the same
     article to another chat is not."""
-    with Ledger.open(tmp_path, now=NOW) as ledger:
+    with open_ledger() as ledger:
         assert ledger.plan([_out(1, 0, "x"), _out(1, 1, "x", "y"), _out(2, 0, "x")], now=NOW) == [
             _out(1, 0, "x"), _out(2, 0, "x"),
         ]  # fmt: skip
@@ -79,44 +101,44 @@ def test_a_damaged_snapshot_stops_the_open_with_a_clear_error(tmp_path: Path) ->
         Ledger.open(tmp_path, now=NOW)
 
 
-def test_a_migrated_group_keeps_its_record_and_pending_messages(tmp_path: Path) -> None:
+def test_a_migrated_group_keeps_its_record_and_pending_messages(open_ledger: LedgerOpener) -> None:
     """move_chat carries delivered ids, the last digest time and pending messages over."""
-    with Ledger.open(tmp_path, now=NOW) as ledger:
+    with open_ledger() as ledger:
         ledger.plan([_out(-5, 0), _out(-5, 1)], now=NOW)
         ledger.confirm("digest:-5:b:0", message_id=1, now=NOW)
         ledger.move_chat(-5, -1005, now=NOW)
-    with Ledger.open(tmp_path, now=NOW) as ledger:
+    with open_ledger() as ledger:
         assert [m.chat_id for m in ledger.pending()] == [-1005]
         assert ledger.delivered_ids(-1005) == {"a-5.0", "a-5.1"}
         assert ledger.last_digest_at(-1005) == NOW
         assert ledger.delivered_ids(-5) == set()
 
 
-def test_delivered_ids_are_forgotten_after_the_retention(tmp_path: Path) -> None:
+def test_delivered_ids_are_forgotten_after_the_retention(open_ledger: LedgerOpener) -> None:
     """Ids older than the store's retention are pruned (their articles are gone too)."""
-    with Ledger.open(tmp_path, retention_days=30, now=NOW) as ledger:
+    with open_ledger(retention_days=30) as ledger:
         ledger.plan([_out(1, 0)], now=NOW - timedelta(days=31))
         ledger.plan([_out(1, 1)], now=NOW - timedelta(days=29))
-    with Ledger.open(tmp_path, retention_days=30, now=NOW) as ledger:
+    with open_ledger(retention_days=30) as ledger:
         assert ledger.delivered_ids(1) == {"a1.1"}
 
 
-def test_an_empty_digest_still_counts_as_the_chats_last(tmp_path: Path) -> None:
+def test_an_empty_digest_still_counts_as_the_chats_last(open_ledger: LedgerOpener) -> None:
     """record_digest moves last_digest_at without sending anything."""
-    with Ledger.open(tmp_path, now=NOW) as ledger:
+    with open_ledger() as ledger:
         ledger.record_digest(9, now=NOW)
-    with Ledger.open(tmp_path, now=NOW) as ledger:
+    with open_ledger() as ledger:
         assert ledger.last_digest_at(9) == NOW
         assert ledger.pending() == []
 
 
-def test_abandoning_a_chat_drops_all_its_pending_messages(tmp_path: Path) -> None:
+def test_abandoning_a_chat_drops_all_its_pending_messages(open_ledger: LedgerOpener) -> None:
     """A blocked chat's messages are no longer pending, others' are."""
-    with Ledger.open(tmp_path, now=NOW) as ledger:
+    with open_ledger() as ledger:
         ledger.plan([_out(1, 0), _out(1, 1), _out(2, 0)], now=NOW)
         assert ledger.abandon_chat(1, reason="forbidden", now=NOW) == ["digest:1:b:0",
                                                                        "digest:1:b:1"]  # fmt: skip
-    with Ledger.open(tmp_path, now=NOW) as ledger:
+    with open_ledger() as ledger:
         assert [m.key for m in ledger.pending()] == ["digest:2:b:0"]
         assert ledger.stats(NOW.date()).abandoned == 2
 

@@ -21,6 +21,7 @@ from bot.delivery.chats import Chats
 from bot.delivery.prefs import PrefsDefaults, new_chat_prefs
 from bot.store.chatstore import CHATS_DIR, ChatStore, JournalChatStore, VolumeChatStore
 from bot.store.datadir import Store
+from bot.store.pgchats import PgChatStore
 from bot.store.storage import DirectoryVolume, MemoryVolume, open_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +30,7 @@ NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 Opener = Callable[[], ChatStore]
 
 
-@pytest.fixture(params=["journal", "volume"])
+@pytest.fixture(params=["journal", "volume", "postgres"])
 def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
     """Opens the same chat store again each call (closing the previous one): every backend."""
     volume = MemoryVolume()
@@ -41,8 +42,10 @@ def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
         store: ChatStore
         if request.param == "journal":
             store = JournalChatStore.open(tmp_path / CHATS_DIR, compact_min_bytes=300)
-        else:
+        elif request.param == "volume":
             store = VolumeChatStore(volume)
+        else:
+            store = PgChatStore(request.getfixturevalue("pg_database"))
         opened.append(store)
         return store
 

@@ -203,3 +203,15 @@ def test_a_renamed_feed_keeps_its_state_and_seen_entries(reopen: Opener) -> None
     assert store.feed_state("bbc") is None
     store.remove_feed_state("BBC World")
     assert reopen().feed_states() == {}
+
+
+def test_feed_text_postgresql_cannot_hold_is_stored_and_found_again(reopen: Opener) -> None:
+    """A NUL or a lone surrogate from a feed never stops a cycle; the entry stays seen."""
+    store = reopen()
+    odd = article(1, title="Bad\x00title \ud800", text="Text\x00with NUL")
+    store.commit_cycle(NOW, [odd], [SeenMark("guid\x00odd", "h", "bbc", "a1")])
+    store = reopen()
+    assert store.seen_hashes("bbc", ["guid\x00odd"]) == {"guid\x00odd": "h"}
+    (again,) = store.get(["a1"])
+    assert again.title.startswith("Bad")
+    assert again.text.startswith("Text")
