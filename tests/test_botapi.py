@@ -7,7 +7,15 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    ChatMemberAdministrator,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError
 from telegram.ext import (
     AIORateLimiter,
@@ -17,7 +25,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from tests.support.botapi import BotApiServer
+from tests.support.botapi import BotApiServer, Member
 from tests.support.telegram_markup import parse_telegram_html
 
 
@@ -292,3 +300,82 @@ def test_html_parser_gives_the_text_telegram_shows() -> None:
         "a & b 😀",
         [],
     )
+
+
+def test_channels_are_checked_like_telegram(server: BotApiServer) -> None:
+    """getChat by @username, getChatMember statuses and rights, and a post refused once the
+    bot lost "Post messages"; a channel post comes from the channel, not the bot."""
+    server.world.add_channel(-1009, "Daily Wire", username="dailywire", creator=7, admins=(8,))
+
+    async def body(bot: Bot) -> None:
+        chat = await bot.get_chat("@DailyWire")
+        assert (chat.id, chat.type, chat.title) == (-1009, "channel", "Daily Wire")
+        me = await bot.get_chat_member(-1009, server.bot_id)
+        assert isinstance(me, ChatMemberAdministrator)
+        assert me.can_post_messages
+        assert (await bot.get_chat_member(-1009, 7)).status == "creator"
+        assert (await bot.get_chat_member(-1009, 9)).status == "left"
+        posted = await bot.send_message(-1009, "News")
+        assert posted.sender_chat is not None
+        assert posted.from_user is None
+        server.set_bot_status(-1009, Member("administrator"), by_user=7)
+        with pytest.raises(BadRequest, match=r"(?i)need administrator rights"):
+            await bot.send_message(-1009, "More news")
+        server.set_bot_status(-1009, Member("kicked"), by_user=7)
+        with pytest.raises(Forbidden):
+            await bot.send_message(-1009, "More news")
+        with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+            await bot.get_chat("@nosuchchannel")
+
+    run(server, body)
+    assert server.sent_texts(-1009) == ["News"]
+    changes = [u["my_chat_member"] for u in server._state.updates if "my_chat_member" in u]
+    assert [c["new_chat_member"]["status"] for c in changes] == ["administrator", "kicked"]
+
+
+def test_forum_topics_take_posts_until_closed_or_deleted(server: BotApiServer) -> None:
+    """A post with message_thread_id lands in its topic; a closed topic answers TOPIC_CLOSED,
+    a deleted one "message thread not found"."""
+    server.world.add_group(-1008, "Forum", forum=True)
+    world = server.open_topic(-1008, "World")
+    sport = server.open_topic(-1008, "Sport")
+
+    async def body(bot: Bot) -> None:
+        posted = await bot.send_message(-1008, "Hello", message_thread_id=world)
+        assert posted.is_topic_message
+        assert posted.message_thread_id == world
+        server.close_topic(-1008, world)
+        with pytest.raises(BadRequest, match=r"(?i)topic_closed"):
+            await bot.send_message(-1008, "Again", message_thread_id=world)
+        server.close_topic(-1008, sport, deleted=True)
+        with pytest.raises(BadRequest, match=r"(?i)message thread not found"):
+            await bot.send_message(-1008, "Again", message_thread_id=sport)
+        await bot.send_message(-1008, "General")
+
+    run(server, body)
+    assert server.sent_texts(-1008) == ["Hello", "General"]
+    assert [m["text"] for m in server.sent(-1008, world)] == ["Hello"]
+
+
+def test_inline_queries_are_answered_once_within_telegrams_limits(server: BotApiServer) -> None:
+    """answerInlineQuery is recorded; a second answer or a repeated result id is refused."""
+    query_id = server.send_inline_query(7, "flood")
+
+    async def body(bot: Bot) -> None:
+        content = InputTextMessageContent("<b>Flood</b>", parse_mode="HTML")
+        twice = [
+            InlineQueryResultArticle("a", "A", content),
+            InlineQueryResultArticle("a", "B", content),
+        ]
+        with pytest.raises(BadRequest, match=r"(?i)result_id_invalid"):
+            await bot.answer_inline_query(query_id, twice)
+        await bot.answer_inline_query(query_id, twice[:1], next_offset="10")
+        with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+            await bot.answer_inline_query(query_id, twice[:1])
+
+    run(server, body)
+    answer = server.inline_answer(query_id)
+    assert answer is not None
+    assert answer["next_offset"] == "10"
+    server.choose_inline_result(query_id, "a", chat_id=-500)
+    assert [m["text"] for m in server._state.messages.values() if m.get("via_bot")] == ["Flood"]

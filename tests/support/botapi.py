@@ -20,6 +20,14 @@ A test plays the users and scripts the faults::
         server.make_admin(-100, user_id=7)        # getChatMember says "administrator"
         server.send_user_document(42, "feeds.opml", data, caption="/import")  # getFile too
         server.post_to_webhook(update, secret_token="wrong")  # -> the webhook's HTTP status
+        server.world.add_channel(-1009, "Daily", username="daily", creator=7)  # chatworld.py
+        server.world.add_group(-1008, "Forum", forum=True, admins=(7,))
+        thread = server.open_topic(-1008, "World")     # message_thread_id of a new topic
+        server.send_user_message(-1008, "/start", thread_id=thread)
+        server.close_topic(-1008, thread, deleted=True)  # "message thread not found"
+        server.set_bot_status(-1009, Member("member"), by_user=7)  # + my_chat_member update
+        server.forward_channel_post(7, -1009)     # a forwarded post (forward_origin: channel)
+        query_id = server.send_inline_query(7, "flood")  # then server.inline_answer(query_id)
 
 Webhooks as Telegram has them: setWebhook records the url, secret_token, allowed_updates and
 drop_pending_updates (``server.webhook``), getWebhookInfo reports them, deleteWebhook removes
@@ -27,6 +35,13 @@ them, and getUpdates answers 409 Conflict while a webhook is set. Updates then g
 webhook instead: a pusher thread POSTs each queued update, oldest first, to the registered URL
 with the ``X-Telegram-Bot-Api-Secret-Token`` header, and keeps it queued (retrying) until the
 bot answers 2xx. Only loopback webhook URLs are accepted.
+
+Channels, groups and forum topics the test declares in ``server.world`` (tests/support/
+chatworld.py) are checked as Telegram checks them: getChat by id or @username, getChatMember
+with statuses and rights, posting needs membership (a channel: "Post messages"), a topic that
+is deleted or closed refuses posts; a channel post has ``sender_chat`` and no ``from``. Inline
+queries are answered with answerInlineQuery, checked for Telegram's limits.
+Longer than ~300 lines: one server for every method the bot uses.
 
 ``calls`` records every request (method, params, time, chat, HTTP status); ``sent`` holds the
 messages that were really delivered, per chat. The server runs in a daemon thread
@@ -52,7 +67,10 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.support.chatworld import ApiError, ChatWorld, Member, member_json
 from tests.support.telegram_markup import parse_telegram_html, utf16_units
+
+__all__ = ["ApiError", "BotApiServer", "Call", "Member"]
 
 TOKEN = "123456789:AAFakeTokenForLoopbackTestsOnly_0123"
 MAX_TEXT_UNITS = 4096
@@ -70,7 +88,8 @@ JSON = dict[str, Any]
 # Parameters whose form value is a plain string even when it looks like JSON.
 _STRING_PARAMS = frozenset(
     {"text", "caption", "parse_mode", "callback_query_id", "url", "description", "name",
-     "short_description", "language_code", "query", "data", "emoji", "title"}
+     "short_description", "language_code", "query", "data", "emoji", "title",
+     "next_offset", "inline_query_id"}
 )  # fmt: skip
 
 # --- what the server records and how faults are scripted -----------------------------------
@@ -107,16 +126,6 @@ class Fault:
         )
 
 
-class ApiError(Exception):
-    """An error answer in the Bot API envelope."""
-
-    def __init__(self, status: int, description: str, parameters: JSON | None = None) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.parameters = parameters
-
-
 @dataclass
 class _State:
     updates: list[JSON] = field(default_factory=list)
@@ -132,6 +141,9 @@ class _State:
     chat_admins: dict[int, set[int]] = field(default_factory=dict)
     webhook: JSON | None = None
     webhook_posts: list[tuple[int, int]] = field(default_factory=list)
+    by_bot: set[tuple[int, int]] = field(default_factory=set)  # (chat, message id) it sent
+    inline_queries: dict[str, JSON] = field(default_factory=dict)  # id -> the query
+    inline_answers: dict[str, JSON] = field(default_factory=dict)  # id -> answerInlineQuery
 
 
 class BotApiServer:
@@ -146,6 +158,7 @@ class BotApiServer:
         self.first_name = first_name
         self.calls: list[Call] = []
         self._state = _State()
+        self.world = ChatWorld(self.bot_id)
         self._changed = threading.Condition()
         self._stopping = False
         self._ids = itertools.count(1)
@@ -205,15 +218,23 @@ class BotApiServer:
                 "username": f"user{user_id}", "language_code": "en"}  # fmt: skip
 
     def chat(self, chat_id: int) -> JSON:
+        known = self.world.get(chat_id)
+        if known is not None:
+            return known.json()
         if chat_id > 0:
             return {"id": chat_id, "type": "private", "first_name": f"User{chat_id}",
                     "username": f"user{chat_id}"}  # fmt: skip
         kind = "supergroup" if str(chat_id).startswith("-100") else "group"
         return {"id": chat_id, "type": kind, "title": f"Group {chat_id}"}
 
-    def send_user_message(self, chat_id: int, text: str, *, user_id: int | None = None) -> JSON:
-        """A user writes in a chat (a /command gets its bot_command entity); returns the Update."""
+    def send_user_message(
+        self, chat_id: int, text: str, *, user_id: int | None = None, thread_id: int = 0
+    ) -> JSON:
+        """A user writes in a chat, in a forum topic when ``thread_id`` is given (a /command
+        gets its bot_command entity); returns the Update."""
         message = self._new_message(chat_id, self.user(user_id or abs(chat_id)), text)
+        if thread_id:
+            self._in_topic(message, chat_id, thread_id)
         command = re.match(r"/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?", text)
         if command:
             message["entities"] = [{"type": "bot_command", "offset": 0,
@@ -290,6 +311,126 @@ class BotApiServer:
         self.inject_update({"message": old})
         self.inject_update({"message": new})
 
+    # -- channels, forum topics, membership, inline queries -----------------------------------
+
+    def open_topic(self, chat_id: int, name: str, *, user_id: int | None = None) -> int:
+        """A user creates a forum topic; returns its thread id (the id of the service message
+        that created it, as in Telegram)."""
+        opener = self._new_message(chat_id, self.user(user_id or 1), None)
+        thread_id = int(opener["message_id"])
+        opener["forum_topic_created"] = {"name": name, "icon_color": 7322096}
+        opener |= {"message_thread_id": thread_id, "is_topic_message": True}
+        self.world.open_topic(chat_id, thread_id, name)
+        return thread_id
+
+    def close_topic(self, chat_id: int, thread_id: int, *, deleted: bool = False) -> None:
+        """An admin closes (or deletes) a topic: posts there get TOPIC_CLOSED (or "message
+        thread not found")."""
+        self.world.close_topic(chat_id, thread_id, deleted=deleted)
+
+    def set_bot_status(self, chat_id: int, member: Member, *, by_user: int) -> JSON:
+        """Someone adds, promotes, demotes or removes the bot: its status changes and the bot
+        gets a ``my_chat_member`` update; returns the Update."""
+        old, new = self.world.set_member(chat_id, self.bot_id, member)
+        kind = self.chat(chat_id)["type"]
+        change = {
+            "chat": self.chat(chat_id),
+            "from": self.user(by_user),
+            "date": int(time.time()),
+            "old_chat_member": member_json(old, self._bot_user(), kind),
+            "new_chat_member": member_json(new, self._bot_user(), kind),
+        }
+        return self.inject_update({"my_chat_member": change})
+
+    def forward_channel_post(
+        self, chat_id: int, channel_id: int, *, user_id: int | None = None
+    ) -> JSON:
+        """A user forwards a post of a channel into a chat with the bot; returns the Update."""
+        message = self._new_message(chat_id, self.user(user_id or abs(chat_id)), "A post")
+        message["forward_origin"] = {"type": "channel", "chat": self.chat(channel_id),
+                                     "message_id": 1, "date": int(time.time())}  # fmt: skip
+        return self.inject_update({"message": message})
+
+    def send_inline_query(self, user_id: int, query: str, *, offset: str = "") -> str:
+        """A user types ``@bot query`` in some chat; returns the inline query's id."""
+        query_id = f"iq{next(self._ids)}"
+        inline = {"id": query_id, "from": self.user(user_id), "query": query,
+                  "offset": offset, "chat_type": "sender"}  # fmt: skip
+        with self._changed:
+            self._state.inline_queries[query_id] = inline
+        self.inject_update({"inline_query": inline})
+        return query_id
+
+    def inline_answer(self, query_id: str) -> JSON | None:
+        """What the bot answered to an inline query (answerInlineQuery's parameters)."""
+        with self._changed:
+            return self._state.inline_answers.get(query_id)
+
+    def choose_inline_result(self, query_id: str, result_id: str, *, chat_id: int) -> JSON:
+        """The user picks a result: its message is posted in ``chat_id`` "via" the bot."""
+        answer = self.inline_answer(query_id)
+        if answer is None:
+            raise KeyError(f"inline query {query_id} was not answered")
+        found = next(r for r in answer["results"] if r["id"] == result_id)
+        content = found["input_message_content"]
+        text, _ = self._text(content, "message_text", required=True)
+        with self._changed:
+            user = self._state.inline_queries[query_id]["from"]
+        message = self._new_message(chat_id, user, text)
+        message["via_bot"] = self._bot_user()
+        return message
+
+    def _in_topic(self, message: JSON, chat_id: int, thread_id: int) -> None:
+        """Mark a message as sent in a forum topic, as Telegram does: the thread id, and a
+        reply to the service message that created the topic."""
+        topic = self.world.topic(chat_id, thread_id)
+        message |= {"message_thread_id": thread_id, "is_topic_message": True}
+        if topic is not None:
+            message["reply_to_message"] = {
+                "message_id": thread_id, "date": message["date"], "chat": message["chat"],
+                "message_thread_id": thread_id, "is_topic_message": True,
+                "forum_topic_created": {"name": topic.name, "icon_color": 7322096},
+            }  # fmt: skip
+
+    def _full_chat(self, params: JSON, chat_id: int | None) -> JSON:
+        """getChat: a ChatFullInfo; an unknown @username is "chat not found"."""
+        found = self.chat(_require_chat(chat_id))
+        self._check_chat(found["id"])
+        known = self.world.get(found["id"])
+        if known is not None and self.world.member(found["id"], self.bot_id) is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        gifts = {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
+                 "premium_subscription": False, "gifts_from_channels": False}  # fmt: skip
+        return found | {"accent_color_id": 0, "max_reaction_count": 11,
+                        "accepted_gift_types": gifts}  # fmt: skip
+
+    def _answer_inline(self, params: JSON) -> bool:
+        """answerInlineQuery, checked as Telegram checks it: a known query answered once, at
+        most 50 results with unique ids of 1-64 bytes, offsets and start parameters of
+        Telegram's sizes, message texts of valid HTML."""
+        query_id = str(params.get("inline_query_id") or "")
+        results = params.get("results")
+        with self._changed:
+            if query_id not in self._state.inline_queries or query_id in self._state.inline_answers:
+                raise ApiError(400, "Bad Request: query is too old and response timeout expired "
+                                    "or query ID is invalid")  # fmt: skip
+        if not isinstance(results, list) or len(results) > 50:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        ids = [str(r.get("id", "")) for r in results]
+        if len(set(ids)) != len(ids) or any(not 1 <= len(i.encode()) <= 64 for i in ids):
+            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+        if len(str(params.get("next_offset") or "").encode()) > 64:
+            raise ApiError(400, "Bad Request: NEXT_OFFSET_INVALID")
+        button = params.get("button")
+        parameter = str(button.get("start_parameter", "-")) if isinstance(button, dict) else "-"
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", parameter):
+            raise ApiError(400, "Bad Request: START_PARAM_INVALID")
+        for result in results:
+            self._text(result.get("input_message_content") or {}, "message_text", required=True)
+        with self._changed:
+            self._state.inline_answers[query_id] = params
+        return True
+
     # -- scripting faults -------------------------------------------------------------------
 
     def fail(
@@ -333,13 +474,14 @@ class BotApiServer:
                 and (chat_id is None or c.chat_id == chat_id)
             ]  # fmt: skip
 
-    def sent(self, chat_id: int) -> list[JSON]:
-        """Messages the bot delivered to a chat (as they stand now), in order."""
+    def sent(self, chat_id: int, thread_id: int | None = None) -> list[JSON]:
+        """Messages the bot delivered to a chat (as they stand now), in order; with
+        ``thread_id``, only those in that forum topic (0: outside every topic)."""
         with self._changed:
             return [
-                m for (chat, _), m in sorted(self._state.messages.items())
-                if chat == chat_id and m.get("from", {}).get("id") == self.bot_id
-                and "migrate_to_chat_id" not in m and "migrate_from_chat_id" not in m
+                m for key, m in sorted(self._state.messages.items())
+                if key[0] == chat_id and key in self._state.by_bot
+                and (thread_id is None or m.get("message_thread_id", 0) == thread_id)
             ]  # fmt: skip
 
     def sent_texts(self, chat_id: int) -> list[str]:
@@ -347,10 +489,7 @@ class BotApiServer:
 
     def sent_chats(self) -> set[int]:
         with self._changed:
-            return {
-                chat for (chat, _), m in self._state.messages.items()
-                if m.get("from", {}).get("id") == self.bot_id
-            }  # fmt: skip
+            return {chat for chat, _ in self._state.by_bot}
 
     @property
     def commands(self) -> list[JSON]:
@@ -460,6 +599,13 @@ class BotApiServer:
     def handle(self, method: str, params: JSON) -> tuple[int, JSON | None]:
         """Answer one call: (HTTP status, envelope), or (0, None) to drop the connection."""
         chat_id = _chat_of(params)
+        if chat_id is None and params.get("chat_id") is not None:
+            chat_id = self.world.resolve(params["chat_id"])
+            if chat_id is None:
+                with self._changed:
+                    self.calls.append(Call(method, params, time.time(), None, 400))
+                    self._changed.notify_all()
+                return 400, _error(400, "Bad Request: chat not found", None)
         status, body = self._answer(method, params, chat_id)
         with self._changed:
             self.calls.append(Call(method, params, time.time(), chat_id, status))
@@ -486,7 +632,7 @@ class BotApiServer:
             return self._get_updates(params)
         if method == "getme":
             return {**self._bot_user(), "can_join_groups": True,
-                    "can_read_all_group_messages": False, "supports_inline_queries": False,
+                    "can_read_all_group_messages": False, "supports_inline_queries": True,
                     "can_connect_to_business": False, "has_main_web_app": False}  # fmt: skip
         if method in ("deletewebhook", "setwebhook", "getwebhookinfo"):
             return self._webhook(method, params)
@@ -502,7 +648,9 @@ class BotApiServer:
                 self._state.callback_answers.append(params)
             return True
         if method == "getchat":
-            return self.chat(_require_chat(chat_id))
+            return self._full_chat(params, chat_id)
+        if method == "answerinlinequery":
+            return self._answer_inline(params)
         if method == "getchatmember":
             return self._chat_member(_require_chat(chat_id), int(params.get("user_id") or 0))
         if method == "getfile":
@@ -572,7 +720,11 @@ class BotApiServer:
 
     def _chat_member(self, chat_id: int, user_id: int) -> JSON:
         self._check_chat(chat_id)
-        user = self.user(user_id)
+        user = self._bot_user() if user_id == self.bot_id else self.user(user_id)
+        known = self.world.get(chat_id)
+        member = self.world.member(chat_id, user_id)
+        if known is not None and member is not None:
+            return member_json(member, user, known.type)
         with self._changed:
             is_admin = user_id in self._state.chat_admins.get(chat_id, set())
         if is_admin:
@@ -643,13 +795,15 @@ class BotApiServer:
             text = plain
         if required and not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        limit = MAX_TEXT_UNITS if key == "text" else 1024
+        limit = MAX_TEXT_UNITS if key in ("text", "message_text") else 1024
         if utf16_units(text) > limit:
             raise ApiError(400, f"Bad Request: {'message' if key == 'text' else key} is too long")
         return text, {}
 
     def _send(self, method: str, params: JSON, chat_id: int) -> JSON:
         self._check_chat(chat_id)
+        thread_id = int(params.get("message_thread_id") or 0)
+        self.world.check_post(chat_id, thread_id or None)
         if method == "sendmessage":
             text, _ = self._text(params, "text", required=True)
             message = self._new_message(chat_id, self._bot_user(), text)
@@ -669,6 +823,14 @@ class BotApiServer:
                 message["caption"] = caption
         if isinstance(params.get("reply_markup"), dict):
             message["reply_markup"] = params["reply_markup"]
+        if thread_id:
+            self._in_topic(message, chat_id, thread_id)
+        known = self.world.get(chat_id)
+        if known is not None and known.type == "channel":  # a channel post: no "from"
+            del message["from"]
+            message["sender_chat"] = known.json()
+        with self._changed:
+            self._state.by_bot.add((chat_id, message["message_id"]))
         return message
 
     def _edit(self, method: str, params: JSON, chat_id: int) -> JSON:
@@ -710,7 +872,7 @@ def _chat_of(params: JSON) -> int | None:
     try:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
-        return None
+        return None  # an @username: the world resolves it
 
 
 def _check_webhook_url(url: str) -> None:
