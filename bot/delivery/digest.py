@@ -7,7 +7,9 @@ Same story: two articles from *different* feeds are one story when their normali
 at least ``SAME_STORY_JACCARD`` and share at least ``MIN_SHARED_WORDS`` words. Articles of one
 feed are never folded together: a feed's own entries are distinct posts (episodes, parts,
 follow-ups) even when their titles look alike. Stories are grouped by single linkage, so a story
-told by three feeds stays one item even when only neighbouring versions look alike.
+told by three feeds stays one item even when only neighbouring versions look alike. Only pairs
+that share a rare word are compared (bot.delivery.storylinks), with the very same groups as
+comparing every pair: 5 000 articles fold in well under a second.
 
 The version a story keeps: the most complete one (it has a lead, then a quote), the earliest
 among equals, then the longest text. The others are named in ``also_in``.
@@ -26,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.delivery.storylinks import Groups, link_alike
 from bot.models import StoredArticle
 
 SAME_STORY_JACCARD = 0.35
@@ -162,26 +165,10 @@ def group_stories(articles: Iterable[StoredArticle]) -> list[DigestItem]:
     for article in articles:
         unique.setdefault(article.id, article)
     ordered = sorted(unique.values(), key=lambda a: (a.published, a.id))
-    prints = [_fingerprint(a.title, a.lead, a.text) for a in ordered]
-
-    parent = list(range(len(ordered)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(ordered)):
-        for j in range(i):
-            if ordered[i].feed == ordered[j].feed:
-                continue
-            if _similarity(prints[i], prints[j]) >= SAME_STORY_JACCARD:
-                parent[root(i)] = root(j)
-
+    found = _story_groups(ordered, [_fingerprint(a.title, a.lead, a.text) for a in ordered])
     groups: dict[int, list[StoredArticle]] = {}
     for i, article in enumerate(ordered):
-        groups.setdefault(root(i), []).append(article)
+        groups.setdefault(found.of[i], []).append(article)
 
     items = []
     for members in groups.values():
@@ -199,6 +186,31 @@ def group_stories(articles: Iterable[StoredArticle]) -> list[DigestItem]:
             )
         )
     return items
+
+
+def _story_groups(ordered: Sequence[StoredArticle], prints: Sequence[_Fingerprint]) -> Groups:
+    """Single linkage over the same-story rule, through an index of rare words
+    (bot.delivery.storylinks) instead of every pair: title-and-lead sets where both versions
+    have a lead, title sets where either has none."""
+    groups = Groups(len(ordered))
+    has_lead = [p.full != p.title for p in prints]
+
+    def is_linked(j: int, i: int) -> bool:
+        return ordered[i].feed != ordered[j].feed and (
+            _similarity(prints[i], prints[j]) >= SAME_STORY_JACCARD
+        )
+
+    def both_led(j: int, i: int) -> bool:
+        return has_lead[i] and has_lead[j] and is_linked(j, i)
+
+    def not_both_led(j: int, i: int) -> bool:
+        return not (has_lead[i] and has_lead[j]) and is_linked(j, i)
+
+    full = [p.full if led else frozenset() for p, led in zip(prints, has_lead, strict=True)]
+    link_alike(full, SAME_STORY_JACCARD, MIN_SHARED_WORDS, both_led, groups)
+    titles = [p.title for p in prints]
+    link_alike(titles, SAME_STORY_JACCARD, MIN_SHARED_WORDS, not_both_led, groups)
+    return groups
 
 
 def order_by_recency_and_feed(items: Iterable[DigestItem]) -> list[DigestItem]:

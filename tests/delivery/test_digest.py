@@ -351,3 +351,57 @@ def test_digest_never_loses_or_repeats_an_article(articles: list[StoredArticle],
     for item in digest.items + digest.left_out:
         assert item.article.feed not in item.also_in
         assert item.article_ids[0] == item.article.id
+
+
+# --- the same groups as comparing every pair -----------------------------------------------
+
+
+def _groups_of_every_pair(articles: list[StoredArticle]) -> set[frozenset[str]]:
+    """Single linkage by comparing every pair with ``is_same_story``: what the index must equal."""
+    unique = list({a.id: a for a in articles}.values())
+    group = {a.id: {a.id} for a in unique}
+    for i, a in enumerate(unique):
+        for b in unique[:i]:
+            if is_same_story(a, b) and group[a.id] is not group[b.id]:
+                merged = group[a.id] | group[b.id]
+                for member in merged:
+                    group[member] = merged
+    return {frozenset(g) for g in group.values()}
+
+
+def _groups(articles: list[StoredArticle]) -> set[frozenset[str]]:
+    return {frozenset(item.article_ids) for item in group_stories(articles)}
+
+
+@st.composite
+def _alike_articles(draw: st.DrawFn) -> list[StoredArticle]:
+    """Articles from a small vocabulary (many alike, some without a lead) in a few feeds."""
+    words = st.sampled_from([*_WORDS, "ferry", "budget", "river", "mayor", "court", "school"])
+    result = []
+    for i in range(draw(st.integers(0, 40))):
+        title = " ".join(draw(st.lists(words, min_size=1, max_size=8)))
+        lead = " ".join(draw(st.lists(words, max_size=12)))
+        result.append(
+            article(f"id{i}", draw(st.sampled_from("ABCD")), title, lead,
+                    minutes=draw(st.integers(0, 90)))
+        )  # fmt: skip
+    return result
+
+
+@settings(max_examples=150, deadline=None)
+@given(_alike_articles())
+def test_stories_fold_exactly_as_comparing_every_pair_would(articles: list[StoredArticle]) -> None:
+    """The word index finds every pair the same-story rule folds: the groups are the same."""
+    assert _groups(articles) == _groups_of_every_pair(articles)
+
+
+def test_real_news_of_seven_publishers_folds_as_comparing_every_pair(
+    polnear: dict[str, dict[str, Any]],
+) -> None:
+    """900 real articles at once: the same groups, and every labelled pair folds as recorded."""
+    articles = [article(r["id"], r["publisher"], r["title"], r["lead"]) for r in polnear.values()]
+    groups = _groups(articles)
+    assert groups == _groups_of_every_pair(articles)
+    together = {frozenset((a, b)) for g in groups for a in g for b in g if a != b}
+    for pair in PAIRS["polnear"]:
+        assert (frozenset((pair["a"], pair["b"])) in together) is pair["merged_at_threshold"]
