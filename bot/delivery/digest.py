@@ -100,7 +100,7 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     shared = len(a & b)
     if shared < MIN_SHARED_WORDS:
         return 0.0
-    return shared / len(a | b)
+    return shared / (len(a) + len(b) - shared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +209,7 @@ def _story_groups(ordered: Sequence[StoredArticle], prints: Sequence[_Fingerprin
     full = [p.full if led else frozenset() for p, led in zip(prints, has_lead, strict=True)]
     link_alike(full, SAME_STORY_JACCARD, MIN_SHARED_WORDS, both_led, groups)
     titles = [p.title for p in prints]
-    link_alike(titles, SAME_STORY_JACCARD, MIN_SHARED_WORDS, not_both_led, groups)
+    link_alike(titles, SAME_STORY_JACCARD, MIN_SHARED_WORDS, not_both_led, groups, has_lead)
     return groups
 
 

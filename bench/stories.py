@@ -1,0 +1,127 @@
+"""Story folding benchmark: composing one digest over thousands of fresh articles.
+
+    python -m bench.stories [--articles 5000]
+
+The articles are built from the 924 real political news stories of seven US publishers in
+``../shared/corpus/quotes/polnear_*.jsonl``: each story is carried by one to nine feeds, each
+copy with its own wording (a title word dropped, the lead taken from a later sentence or
+missing), until there are ``--articles``. Two ways in the same run, on the same articles:
+
+- ours: ``group_stories`` (bot.delivery.storylinks: only pairs sharing a rare word compared);
+- baseline: comparing every pair with the same rule (what digests did before), single linkage.
+
+Prints both times, their ratio, and whether the groups are identical (they must be), then the
+same for a burst of near-identical copies (bench.digests' news: every article alike).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.digests import news
+from bot.article.sentences import split_sentences
+from bot.delivery.digest import (
+    SAME_STORY_JACCARD,
+    _fingerprint,
+    _similarity,
+    group_stories,
+)
+from bot.models import StoredArticle
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+
+
+def real_news(count: int, corpus: Path = CORPUS, seed: int = 7) -> list[StoredArticle]:
+    """``count`` articles: real stories, each told by several feeds in their own words."""
+    stories = []
+    for name in ("polnear_train.jsonl", "polnear_dev.jsonl"):
+        for line in (corpus / "quotes" / name).read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            sentences = split_sentences(record["text"])[1:6]
+            stories.append((record["title"], sentences))
+    rng = random.Random(seed)
+    articles: list[StoredArticle] = []
+    while len(articles) < count:
+        for n, (title, sentences) in enumerate(stories):
+            for copy in range(rng.randint(1, 9)):
+                words = title.split()
+                if copy and len(words) > 4:
+                    del words[rng.randrange(len(words))]
+                start = rng.choice([0, 0, 1, 2])
+                lead = " ".join(sentences[start : start + 2]) if rng.random() < 0.85 else ""
+                fetched = NOW - timedelta(minutes=rng.randrange(24 * 60))
+                articles.append(
+                    StoredArticle(
+                        id=f"s{n}-{copy}-{len(articles)}",
+                        feed=f"feed-{(n + copy * 17) % 60}",
+                        title=" ".join(words),
+                        link=f"https://news.example/{len(articles)}",
+                        published=fetched,
+                        fetched=fetched,
+                        text=" ".join(sentences),
+                        lead=(lead,) if lead else (),
+                    )
+                )
+                if len(articles) == count:
+                    return articles
+    return articles
+
+
+def every_pair(articles: list[StoredArticle]) -> set[frozenset[str]]:
+    """The baseline: single linkage by comparing every pair with the same-story rule."""
+    ordered = sorted({a.id: a for a in articles}.values(), key=lambda a: (a.published, a.id))
+    prints = [_fingerprint(a.title, a.lead, a.text) for a in ordered]
+    parent = list(range(len(ordered)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(ordered)):
+        for j in range(i):
+            if ordered[i].feed == ordered[j].feed:
+                continue
+            if _similarity(prints[i], prints[j]) >= SAME_STORY_JACCARD:
+                parent[root(i)] = root(j)
+    groups: dict[int, set[str]] = {}
+    for i, article in enumerate(ordered):
+        groups.setdefault(root(i), set()).add(article.id)
+    return {frozenset(g) for g in groups.values()}
+
+
+def compare(label: str, articles: list[StoredArticle]) -> bool:
+    started = time.perf_counter()
+    ours = {frozenset(item.article_ids) for item in group_stories(articles)}
+    ours_s = time.perf_counter() - started
+    started = time.perf_counter()
+    baseline = every_pair(articles)
+    baseline_s = time.perf_counter() - started
+    same = ours == baseline
+    print(
+        f"{label:<7} articles={len(articles)} stories={len(ours)} ours={ours_s:.2f} s "
+        f"every_pair={baseline_s:.2f} s ratio={baseline_s / ours_s:.1f}x "
+        f"groups_identical={same}",
+        flush=True,
+    )
+    return same
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=5000)
+    args = parser.parse_args()
+    ok = compare("real", real_news(args.articles))
+    ok = compare("burst", news(args.articles)) and ok
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
