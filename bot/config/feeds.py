@@ -24,7 +24,9 @@ FEEDS_FILE = "feeds.toml"
 
 @dataclass(frozen=True, slots=True)
 class FeedConfig:
-    """One feed of ``feeds.toml``. ``interval_minutes`` None: the ``[poll]`` default."""
+    """One feed of ``feeds.toml``. ``interval_minutes`` None: the ``[poll]`` default.
+    ``allow_private`` lets the feed and its pages reach private addresses (written by hand:
+    no chat command sets it)."""
 
     name: str
     url: str
@@ -32,6 +34,7 @@ class FeedConfig:
     tags: tuple[str, ...] = ()
     interval_minutes: int | None = None
     enabled: bool = True
+    allow_private: bool = False
 
 
 _FEED_KEYS: dict[str, str] = {
@@ -41,6 +44,7 @@ _FEED_KEYS: dict[str, str] = {
     "tags": "a list of text",
     "interval_minutes": f"a whole number of minutes from 1 to {WEEK_MINUTES}",
     "enabled": "true or false",
+    "allow_private": "true or false",
 }
 
 
@@ -124,6 +128,9 @@ def _build_feed(
     enabled = item.get("enabled", True)
     if not isinstance(enabled, bool):
         bad("enabled", f"must be true or false, got {show(enabled)}")
+    allow_private = item.get("allow_private", False)
+    if not isinstance(allow_private, bool):
+        bad("allow_private", f"must be true or false, got {show(allow_private)}")
     if len(problems) > before:
         return None
     return FeedConfig(
@@ -133,4 +140,5 @@ def _build_feed(
         tags=tuple(t.strip() for t in tags),
         interval_minutes=interval,
         enabled=enabled,
+        allow_private=allow_private,
     )

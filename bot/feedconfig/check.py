@@ -60,7 +60,7 @@ async def check_feed(fetcher: Fetcher, url: str, *, allow_private: bool = False)
             await ensure_public_url(url)
         except FeedError as exc:
             return FeedCheck(url, error=str(exc))
-    result = await fetch_feed(fetcher, url, public_only=not allow_private)
+    result = await fetch_feed(fetcher, url, allow_private=allow_private)
     if not result.is_ok:
         return FeedCheck(url, result.final_url, result.status, error=_fetch_problem(result))
     parsed = await asyncio.to_thread(parse_feed, result.body, result.final_url, result.content_type)

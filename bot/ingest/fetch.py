@@ -1,7 +1,11 @@
 """The network edge: one shared HTTP client, concurrency caps, size caps, conditional GET.
 
 Every fetch returns a :class:`~bot.models.FetchResult`; timeouts, refused connections, error
-statuses and oversized bodies are values in it, so one broken feed never stops the others.
+statuses, oversized bodies and private addresses are values in it, so one broken feed never
+stops the others. Every request, redirect hops included, reaches only public addresses unless
+private ones are allowed (bot.ingest.guard); bodies are decoded by us under the size cap
+(bot.ingest.decoding).
+Longer than ~300 lines: the client, its caps, checks and each failure's wording go together.
 
     async with Fetcher(FetchSettings()) as fetcher:
         result = await fetch_feed(fetcher, url, state)
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import logging
 import ssl
 from collections.abc import Mapping
@@ -20,10 +25,13 @@ from email.utils import parsedate_to_datetime
 from types import TracebackType
 
 import httpx
+from httpx._utils import get_environment_proxies  # the rules httpx itself applies
 
 from bot.config.settings import USER_AGENT
 from bot.errors import FeedError
-from bot.ingest.addresses import ensure_public_url
+from bot.ingest.addresses import PUBLIC_ONLY, AddressRefused, AddressRule
+from bot.ingest.decoding import ACCEPT_ENCODING, BadEncoding, BodyTooLarge, read_body
+from bot.ingest.guard import GuardedTransport
 from bot.models import FeedState, FetchErrorKind, FetchResult
 
 FEED_ACCEPT = (
@@ -49,16 +57,20 @@ class FetchSettings:
     max_page_bytes: int = 5 * 1024 * 1024
     user_agent: str = USER_AGENT
     use_env_proxies: bool = False
+    allow_private: bool = False  # [bot] allow_private_feeds: every feed may reach private hosts
 
 
 def build_client(
-    settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None
+    settings: FetchSettings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    rule: AddressRule | None = None,
 ) -> httpx.AsyncClient:
-    """The one ``httpx.AsyncClient`` for feeds and pages; ``transport`` is the test seam.
+    """An ``httpx.AsyncClient`` for feeds and pages; ``transport`` is the test seam.
 
-    Redirects are followed by :func:`fetch_feed` / :func:`fetch_page` themselves (each hop is
-    counted and, for chat-added feeds, checked against private addresses). httpx decodes
-    gzip and deflate, and brotli/zstd when their packages are installed.
+    With ``rule``, direct connections go only where it allows (bot.ingest.guard). Redirects
+    are followed by :func:`fetch_feed` / :func:`fetch_page` themselves (each hop is counted
+    and checked). Bodies are read raw and decoded by :mod:`bot.ingest.decoding`.
     """
     # httpx logs every request's full URL at INFO; feed URLs can carry private tokens.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -72,16 +84,33 @@ def build_client(
         max_connections=settings.max_concurrent,
         max_keepalive_connections=settings.max_concurrent,
     )
+    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+    if transport is None and rule is not None:
+        transport = GuardedTransport(rule, verify=_tls_context(), limits=limits)
+        if settings.use_env_proxies:  # httpx reads the environment only without a transport
+            mounts = _env_proxy_mounts(limits)
     return httpx.AsyncClient(
+        mounts=mounts or None,
         timeout=timeout,
         limits=limits,
         follow_redirects=False,
         max_redirects=settings.max_redirects,
-        headers={"User-Agent": settings.user_agent},
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         transport=transport,
         trust_env=settings.use_env_proxies,
         verify=_tls_context(),
     )
+
+
+def _env_proxy_mounts(limits: httpx.Limits) -> dict[str, httpx.AsyncBaseTransport | None]:
+    """The proxies of HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY, as httpx mounts them
+    (None: no proxy for those hosts, so the guarded transport)."""
+    return {
+        pattern: None
+        if url is None
+        else httpx.AsyncHTTPTransport(proxy=url, verify=_tls_context(), limits=limits)
+        for pattern, url in get_environment_proxies().items()
+    }
 
 
 @functools.cache
@@ -91,11 +120,29 @@ def _tls_context() -> ssl.SSLContext:
 
 
 class Fetcher:
-    """The shared client with its global and per-host concurrency caps; one per process."""
+    """The shared client with its global and per-host concurrency caps; one per process.
 
-    def __init__(self, settings: FetchSettings, client: httpx.AsyncClient | None = None) -> None:
+    ``rule`` says which addresses requests may reach (public ones; a seam for tests); a
+    feed allowed to reach private addresses uses a second, unguarded client. A ``client``
+    given (the test seam) serves every request, checked only at each hop's IP literal.
+    """
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        client: httpx.AsyncClient | None = None,
+        *,
+        rule: AddressRule = PUBLIC_ONLY,
+    ) -> None:
         self.settings = settings
-        self.client = client if client is not None else build_client(settings)
+        self.rule = rule
+        if client is not None:
+            self.client = client
+        else:
+            self.client = build_client(settings, rule=None if settings.allow_private else rule)
+        self._open_client: httpx.AsyncClient | None = (
+            self.client if client is not None or settings.allow_private else None
+        )
         self._all = asyncio.Semaphore(settings.max_concurrent)
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
@@ -111,8 +158,17 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the client's connections."""
+        """Close the clients' connections."""
+        if self._open_client is not None and self._open_client is not self.client:
+            await self._open_client.aclose()
         await self.client.aclose()
+
+    def _client_for(self, allow_private: bool) -> httpx.AsyncClient:
+        if not allow_private:
+            return self.client
+        if self._open_client is None:
+            self._open_client = build_client(self.settings)
+        return self._open_client
 
     def _host_gate(self, authority: str) -> asyncio.Semaphore:
         """The per-host cap of one server (host and port)."""
@@ -127,11 +183,15 @@ class Fetcher:
         *,
         headers: Mapping[str, str],
         max_bytes: int,
-        public_only: bool = False,
+        allow_private: bool = False,
     ) -> FetchResult:
-        """GET ``url`` within the caps; never raises for network or HTTP trouble."""
+        """GET ``url`` within the caps; never raises for network or HTTP trouble.
+
+        Private addresses are refused unless ``allow_private`` or the settings allow them."""
+        allow_private = allow_private or self.settings.allow_private
+        client = self._client_for(allow_private)
         try:
-            request = self.client.build_request("GET", url, headers=headers)
+            request = client.build_request("GET", url, headers=headers)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
             return _failed(url, url, FetchErrorKind.BAD_URL, f"invalid URL: {exc}")
         if request.url.scheme not in ("http", "https") or not request.url.host:
@@ -140,7 +200,9 @@ class Fetcher:
         async with self._host_gate(request.url.netloc.decode("ascii")), self._all:
             try:
                 async with asyncio.timeout(self.settings.total_timeout_s):
-                    return await self._follow(url, request, max_bytes, public_only)
+                    return await self._follow(url, client, request, max_bytes, allow_private)
+            except AddressRefused as exc:
+                return _failed(url, url, FetchErrorKind.REFUSED_ADDRESS, str(exc))
             except TimeoutError:
                 message = f"no complete answer within {self.settings.total_timeout_s:g} s"
                 return _failed(url, url, FetchErrorKind.TIMEOUT, message)
@@ -162,15 +224,20 @@ class Fetcher:
         return f"the server sent nothing for {settings.read_timeout_s:g} s"
 
     async def _follow(
-        self, url: str, request: httpx.Request, max_bytes: int, public_only: bool
+        self,
+        url: str,
+        client: httpx.AsyncClient,
+        request: httpx.Request,
+        max_bytes: int,
+        allow_private: bool,
     ) -> FetchResult:
         for _hop in range(self.settings.max_redirects + 1):
-            if public_only:
+            if not allow_private:
                 try:
-                    await ensure_public_url(str(request.url))
+                    await self._check_hop(request.url)
                 except FeedError as exc:
                     return _failed(url, str(request.url), FetchErrorKind.REFUSED_ADDRESS, str(exc))
-            response = await self.client.send(request, stream=True, follow_redirects=False)
+            response = await client.send(request, stream=True, follow_redirects=False)
             try:
                 if response.next_request is None:
                     return await _read(url, response, max_bytes)
@@ -180,30 +247,38 @@ class Fetcher:
         message = f"more than {self.settings.max_redirects} redirects"
         return _failed(url, str(request.url), FetchErrorKind.TOO_MANY_REDIRECTS, message)
 
+    async def _check_hop(self, target: httpx.URL) -> None:
+        """Before a hop: an IP literal is checked here; a name is resolved and checked here
+        only when a proxy may carry the request (the proxy resolves it, not the guard)."""
+        host = target.host
+        port = target.port or (443 if target.scheme == "https" else 80)
+        if _is_ip_literal(host) or self.settings.use_env_proxies:
+            await self.rule.checked_addresses(host, port)
+
 
 async def fetch_feed(
-    fetcher: Fetcher, url: str, state: FeedState | None = None, *, public_only: bool = False
+    fetcher: Fetcher, url: str, state: FeedState | None = None, *, allow_private: bool = False
 ) -> FetchResult:
     """GET a feed, conditionally when ``state`` holds validators; a 304 has no body to parse.
 
-    ``public_only`` refuses private-network addresses at every hop (for feeds added in chat).
+    ``allow_private`` (a feed with ``allow_private = true``) lets it reach private addresses.
     """
     headers = {"Accept": FEED_ACCEPT, **conditional_headers(state)}
     result = await fetcher.get(
-        url, headers=headers, max_bytes=fetcher.settings.max_feed_bytes, public_only=public_only
+        url, headers=headers, max_bytes=fetcher.settings.max_feed_bytes, allow_private=allow_private
     )
     if result.is_not_modified and state is not None:
         return _keep_validators(result, state)
     return result
 
 
-async def fetch_page(fetcher: Fetcher, url: str, *, public_only: bool = False) -> FetchResult:
-    """GET an article page linked from a feed, through the same client and caps."""
+async def fetch_page(fetcher: Fetcher, url: str, *, allow_private: bool = False) -> FetchResult:
+    """GET an article page linked from a feed, through the same client, caps and checks."""
     return await fetcher.get(
         url,
         headers={"Accept": PAGE_ACCEPT},
         max_bytes=fetcher.settings.max_page_bytes,
-        public_only=public_only,
+        allow_private=allow_private,
     )
 
 
@@ -261,14 +336,23 @@ async def _read(url: str, response: httpx.Response, max_bytes: int) -> FetchResu
         answer, error_kind=FetchErrorKind.TOO_LARGE, error=f"body larger than {max_bytes} bytes"
     )
     declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes and "content-encoding" not in headers:
+    if declared.isdigit() and int(declared) > max_bytes:
         return too_large
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > max_bytes:
-            return too_large
-    return replace(answer, body=bytes(body))
+    try:
+        body = await read_body(response, max_bytes)
+    except BodyTooLarge:
+        return too_large
+    except BadEncoding as exc:
+        return replace(answer, error_kind=FetchErrorKind.BAD_RESPONSE, error=str(exc))
+    return replace(answer, body=body)
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _keep_validators(result: FetchResult, state: FeedState) -> FetchResult:

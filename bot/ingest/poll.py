@@ -178,7 +178,7 @@ class Poller:
         return replace(outcome, report=report)
 
     async def _poll(self, feed: FeedConfig, state: FeedState, now: datetime) -> _Outcome:
-        result = await fetch_feed(self.fetcher, feed.url, state)
+        result = await fetch_feed(self.fetcher, feed.url, state, allow_private=feed.allow_private)
         parsed: ParsedFeed | None = None
         if result.is_ok:
             try:

@@ -27,7 +27,10 @@ class CycleSettings:
 def settings_from_config(config: Config) -> tuple[FetchSettings, CycleSettings]:
     """The fetcher's and the cycle's settings from the configuration in force."""
     s = config.settings
-    fetch = FetchSettings(**{name: getattr(s.http, name) for name in s.http.__slots__})
+    fetch = FetchSettings(
+        **{name: getattr(s.http, name) for name in s.http.__slots__},
+        allow_private=s.bot.allow_private_feeds,
+    )
     decide = DecideSettings(
         new_feed_backlog=s.poll.new_feed_backlog,
         jitter_ratio=s.poll.jitter_ratio,

@@ -40,7 +40,7 @@ async def read_feed_entry(
             settings=settings,
         )
         if entry.link:
-            page = await fetch_page(fetcher, entry.link)
+            page = await fetch_page(fetcher, entry.link, allow_private=feed.allow_private)
             if page.is_ok:
                 job = replace(
                     job,

@@ -37,6 +37,7 @@ FEEDS = """\
 name = "Loop Wire"
 url = "{wire}"
 topic = "news"
+allow_private = true
 """
 
 
@@ -96,7 +97,10 @@ def test_hand_edits_apply_live_bad_ones_are_refused_and_commands_never_lose_an_e
         # A hand edit: picked up within seconds, polled, admins told.
         seen = len(server.sent_texts(ADMIN))
         with path.open("a", encoding="utf-8") as handle:
-            handle.write(f'\n# Added by hand.\n[[feeds]]\nname = "Coast News"\nurl = "{coast}"\n')
+            handle.write(
+                f'\n# Added by hand.\n[[feeds]]\nname = "Coast News"\nurl = "{coast}"\n'
+                "allow_private = true\n"
+            )
         assert "added Coast News" in wait_notice(server, seen, "feeds.toml changed")
         server.wait_for(lambda: web.hits("/coast.xml"), WAIT_S)
 

@@ -39,6 +39,7 @@ digest_tick_s = 0.2
 search_results_per_page = 2
 drain_timeout_s = 3.0
 group_admins_only = false
+allow_private_feeds = true
 """
 
 

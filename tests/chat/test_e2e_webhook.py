@@ -40,6 +40,7 @@ mode = "webhook"
 webhook_url = "{webhook_url}"
 webhook_listen = "127.0.0.1"
 webhook_port = {port}
+allow_private_feeds = true
 """
 
 

@@ -81,7 +81,8 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 def check(url: str, *, allow_private: bool) -> FeedCheck:
     async def go() -> FeedCheck:
-        async with Fetcher(FetchSettings(total_timeout_s=10)) as fetcher:
+        settings = FetchSettings(total_timeout_s=10, allow_private=allow_private)
+        async with Fetcher(settings) as fetcher:
             return await check_feed(fetcher, url, allow_private=allow_private)
 
     return asyncio.run(go())

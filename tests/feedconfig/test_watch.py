@@ -260,6 +260,7 @@ def test_a_running_poller_follows_the_file_and_a_renamed_feed_is_not_news_again(
         server.add("/b.xml", Response(body=rss(items("b", 2)), headers=_RSS))
         config_dir = tmp_path / "config"
         config_dir.mkdir()
+        (config_dir / "settings.toml").write_text("[bot]\nallow_private_feeds = true\n")
         path = config_dir / "feeds.toml"
         path.write_text(f'# mine\n[[feeds]]\nname = "A"\nurl = "{server.url("/a.xml")}"\n')
         config = load_config(

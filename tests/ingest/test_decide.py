@@ -315,7 +315,7 @@ class Poller:
         return decision
 
     async def _fetch(self) -> FetchResult:
-        async with Fetcher(FetchSettings()) as fetcher:
+        async with Fetcher(FetchSettings(allow_private=True)) as fetcher:
             return await fetch_feed(fetcher, self.state.url, self.state)
 
 

@@ -30,6 +30,8 @@ ENTRIES = 8  # per feed; a new feed contributes its latest 5
 FAST = ["fast0", "fast1", "fast2", "fast3"]
 STALLS_S = {"medium": 5.6, "slow": 7.0}
 SETTINGS = """
+[bot]
+allow_private_feeds = true
 [poll]
 interval_minutes = 30
 new_feed_backlog = 5

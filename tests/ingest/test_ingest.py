@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.article.extract import extract_html
-from bot.config import Config, FeedConfig, HttpSettings, PollSettings, Settings
+from bot.config import BotSettings, Config, FeedConfig, HttpSettings, PollSettings, Settings
 from bot.ingest.entry import ReadJob, ReadSettings, article_id, html_to_paragraphs, read_entry
 from bot.ingest.jobs import JOB_KWARGS, PollTicker, add_poll_job, register_poll_job
 from bot.ingest.poll import Poller
@@ -61,6 +61,7 @@ def server(pages: list[Path]) -> Iterator[LoopbackServer]:
 
 def make_config(tmp_path: Path, feeds: Iterable[FeedConfig]) -> Config:
     settings = Settings(
+        bot=BotSettings(allow_private_feeds=True),  # the loopback server is private
         poll=PollSettings(interval_minutes=10, new_feed_backlog=5),
         http=HttpSettings(total_timeout_s=2.0, read_timeout_s=1.0, max_per_host=8),
     )

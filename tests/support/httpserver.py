@@ -74,7 +74,8 @@ class RecordedRequest:
 class LoopbackServer:
     """An HTTP server on 127.0.0.1 with a scripted answer per path; use as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Listen on ``host`` (any 127.x.y.z address is loopback), ``port`` 0: any free one."""
         self._routes: dict[str, list[Response]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -82,7 +83,7 @@ class LoopbackServer:
         self.in_flight = 0
         self.peak_in_flight = 0
         handler = type("_BoundHandler", (_Handler,), {"owner": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = ThreadingHTTPServer((host, port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
