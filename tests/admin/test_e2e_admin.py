@@ -37,8 +37,7 @@ FEEDS = """\
 name = "Loop Wire"
 url = "{wire}"
 topic = "news"
-allow_private = true
-"""
+{private}"""
 
 
 @pytest.fixture
@@ -52,7 +51,10 @@ def setup(root: Path, web: LoopbackServer, *, allow: bool) -> Path:
     settings = SETTINGS.format(admin=ADMIN, allow="true" if allow else "false")
     (root / "config" / "settings.toml").write_text(settings, encoding="utf-8")
     path = root / "config" / "feeds.toml"
-    path.write_text(FEEDS.format(wire=serve_feed(web, "/wire.xml", STORIES)), encoding="utf-8")
+    wire = serve_feed(web, "/wire.xml", STORIES)
+    # The loopback wire is a private address: allowed for all feeds, or by hand for this one.
+    private = "" if allow else "allow_private = true\n"
+    path.write_text(FEEDS.format(wire=wire, private=private), encoding="utf-8")
     return path
 
 
@@ -109,7 +111,7 @@ def test_hand_edits_apply_live_bad_ones_are_refused_and_commands_never_lose_an_e
         seen = len(server.sent_texts(ADMIN))
         path.write_text(good.replace(f'url = "{coast}"', 'url = "gopher://coast"'), "utf-8")
         problem = wait_notice(server, seen, "feeds.toml has problems")
-        assert f"{path}, line 12, feed #2 url: must be an http:// or https://" in problem
+        assert f"{path}, line 13, feed #2 url: must be an http:// or https://" in problem
         status = say(server, ADMIN, "/feedstatus")
         assert "Coast News" in status
         assert "Loop Wire" in status
