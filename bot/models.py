@@ -12,7 +12,8 @@ class Article:
     """An article's cleaned main text and metadata.
 
     ``text`` is the body only: paragraphs separated by one blank line, with no
-    title, captions, bylines, share prompts, related links or sidebars.
+    title, captions, bylines, share prompts, related links or sidebars. ``language`` is
+    its ISO 639-1 code ("en", "ur"), None until known.
     """
 
     text: str
@@ -20,6 +21,7 @@ class Article:
     published: date | None = None
     author: str | None = None
     url: str | None = None
+    language: str | None = None
 
     @property
     def paragraphs(self) -> list[str]:
@@ -64,6 +66,7 @@ class StoredArticle:
     topic: str | None = None
     tags: tuple[str, ...] = ()
     updated: datetime | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Score newsbot on the dev corpus and compare with the anchors; ``--check`` fails below the floors.
 
-python -m eval.run [--corpus ../shared/corpus] [--only extraction,lead,rouge,quotes,snippets]
+python -m eval.run [--corpus ../shared/corpus]
+                   [--only extraction,lead,rouge,quotes,snippets,multilingual]
                    [--check] [--json results.json]
 """
 
@@ -16,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from eval import metrics
+from eval import metrics, multilingual
 from eval.metrics import PageScore, QuoteTally
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -37,6 +38,7 @@ FLOORS: dict[str, tuple[float, float, str]] = {
     "quote precision (train)": (0.85, 0.70, "naive regex"),
     "quote recall (train)": (0.85, 0.79, "naive regex"),
     "speaker accuracy (train)": (0.85, 0.34, "naive regex"),
+    **multilingual.FLOORS,
 }
 
 
@@ -276,7 +278,7 @@ def _report(results: dict[str, float], out: Callable[[str], None]) -> list[str]:
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.run", description=__doc__)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--only", default="extraction,rouge,quotes,snippets")
+    parser.add_argument("--only", default="extraction,rouge,quotes,snippets,multilingual")
     parser.add_argument("--check", action="store_true", help="exit 1 below a floor")
     parser.add_argument("--json", type=Path, help="also write the scores to this file")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -294,6 +296,11 @@ def main(argv: Iterable[str] | None = None) -> int:
             results.update({f"{k} (train)": v for k, v in train.items() if "naive" not in k})
         if "snippets" in parts:
             results.update(eval_snippets(args.corpus, pool))
+        if "multilingual" in parts:
+            scores, misses = multilingual.evaluate()
+            results.update(scores)
+            if os.environ.get("EVAL_VERBOSE"):
+                print("\n".join(misses), file=sys.stderr)
     failures = _report(results, print)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -88,7 +88,7 @@ def extract_html(html: str | bytes, url: str | None = None) -> Article:
 
 # A title is a headline: short, and without the final mark that ends a sentence.
 MAX_TITLE_WORDS = 30
-_FINAL_MARK = re.compile(r"[.。۔][\s\"'”’)\]»]*$")
+_FINAL_MARK = re.compile(r"[.。۔।॥؟！？][\s\"'”’)\]»]*$")
 
 
 def _page_metadata(tree: Any, url: str | None) -> Document:

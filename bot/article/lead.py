@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from bot.article.languages import count_words
+from bot.article.languages import strip_dateline as strip_foreign_dateline
 from bot.article.sentences import split_sentences
 
 # A lead opens with a sentence of substance: a fragment ("Hong Kong is burning.") is a kicker.
@@ -84,29 +86,39 @@ _DATELINE = re.compile(
 )
 
 
-def select_lead(text: str, count: int, title: str | None = None) -> list[str]:
-    """The article's first ``count`` sentences, in order, past what is not the story."""
+def select_lead(
+    text: str, count: int, title: str | None = None, language: str | None = None
+) -> list[str]:
+    """The article's first ``count`` sentences, in order, past what is not the story.
+    ``language`` (ISO 639-1) picks the sentence rules and dateline forms."""
     if count <= 0:
         return []
     lead: list[str] = []
     for paragraph in _paragraphs(text):
         if _is_not_story(paragraph, title, started=bool(lead)):
             continue
-        for sentence in split_sentences(paragraph):
+        for sentence in split_sentences(paragraph, language):
             if _is_not_story_sentence(sentence):
                 continue
             if not lead:
                 sentence = strip_dateline(sentence)
-                if len(_WORD.findall(sentence)) < MIN_FIRST_SENTENCE_WORDS:
+                after_dateline = False
+                if language not in (None, "en"):
+                    # A sentence after a dateline opens the story, however short: kickers
+                    # and labels carry no dateline.
+                    stripped = strip_foreign_dateline(sentence)
+                    after_dateline, sentence = stripped != sentence, stripped
+                if count_words(sentence) < MIN_FIRST_SENTENCE_WORDS and not after_dateline:
                     continue
-            elif len(_WORD.findall(sentence)) < MIN_SENTENCE_WORDS:
+            elif count_words(sentence) < MIN_SENTENCE_WORDS:
                 continue
             lead.append(sentence)
             if len(lead) == count:
                 return lead
     if lead:
         return lead
-    return [" ".join(s.split()) for s in split_sentences(text) if _WORD.search(s)][:count]
+    sentences = split_sentences(text, language)
+    return [" ".join(s.split()) for s in sentences if _WORD.search(s)][:count]
 
 
 def strip_dateline(sentence: str) -> str:

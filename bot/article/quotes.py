@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.article.names import NameBook, find_mentions
+from bot.article.quotemarks import find_marked_quotes
 from bot.article.speakers import (
     NAMING_VERBS,
     PRONOUNS,
@@ -56,8 +57,12 @@ class _Span:
         return self.pieces[-1][1]
 
 
-def find_quotes(text: str) -> list[Quote]:
-    """Every key direct quote in the body (five words or more), most important first."""
+def find_quotes(text: str, language: str | None = None) -> list[Quote]:
+    """Every key direct quote in the body (five words or more), most important first.
+    An article in another language than English is read by its own quotation marks and
+    attribution patterns (``bot.article.quotemarks``)."""
+    if language not in (None, "en"):
+        return find_marked_quotes(text, language)
     spans = _join_interrupted(text, _scan(text))
     book = NameBook(text)
     found: list[tuple[tuple[int, ...], Quote]] = []

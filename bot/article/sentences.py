@@ -6,12 +6,18 @@ the mark and at the token that follows. It needs no trained model: the knowledge
 list of abbreviations (titles never end a sentence; the others only before a word that usually
 starts one) and the case of the next word. Every sentence is an exact slice of the text, so the
 sentences appear in the text in order and together hold all of its non-space characters.
+
+Given the article's language, other languages written in Latin or Cyrillic letters add their
+own abbreviations, and scripts this splitter has no rules for (Urdu, Hindi, Arabic, Chinese,
+Japanese …) go to a multilingual segmenter (``bot.article.segmenter``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+
+from bot.article.segmenter import is_abbreviation, is_ordinal, segment_spans, segmenter_language
 
 
 def _word_set(words: str) -> frozenset[str]:
@@ -59,17 +65,22 @@ _TOKEN = re.compile(r"\S+")
 _HARD_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*|\n(?=[ \t]*[^\s])")
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split text into sentences, in order; each is an exact slice of ``text``."""
-    return [text[start:end] for start, end in sentence_spans(text)]
+def split_sentences(text: str, language: str | None = None) -> list[str]:
+    """Split text into sentences, in order; each is an exact slice of ``text``. ``language``
+    is the article's ISO 639-1 code when known."""
+    return [text[start:end] for start, end in sentence_spans(text, language)]
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str, language: str | None = None) -> list[tuple[int, int]]:
     """The ``(start, end)`` offsets of each sentence in ``text``, in order."""
     spans: list[tuple[int, int]] = []
+    segmenter = segmenter_language(text, language)
     for block_start, block_end in _blocks(text):
+        if segmenter is not None:
+            spans.extend(segment_spans(text, block_start, block_end, segmenter))
+            continue
         tokens = list(_tokens(text, block_start, block_end))
-        spans.extend(_split_tokens(text, tokens))
+        spans.extend(_split_tokens(text, tokens, language))
     return spans
 
 
@@ -100,7 +111,9 @@ def _tokens(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         yield token_start, match.end()
 
 
-def _split_tokens(text: str, tokens: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+def _split_tokens(
+    text: str, tokens: list[tuple[int, int]], language: str | None = None
+) -> Iterator[tuple[int, int]]:
     first = 0
     i = 0
     while i < len(tokens):
@@ -117,7 +130,7 @@ def _split_tokens(text: str, tokens: list[tuple[int, int]]) -> Iterator[tuple[in
                 else:
                     break
             following = _following_word(text, tokens, last + 1)
-            if _is_boundary(token, following, is_first=i == first):
+            if _is_boundary(token, following, is_first=i == first, language=language):
                 yield tokens[first][0], tokens[last][1]
                 first = last + 1
         i = last + 1
@@ -158,7 +171,9 @@ def _following_word(text: str, tokens: list[tuple[int, int]], index: int) -> str
     return None
 
 
-def _is_boundary(token: str, following: str | None, *, is_first: bool) -> bool:
+def _is_boundary(
+    token: str, following: str | None, *, is_first: bool, language: str | None = None
+) -> bool:
     """Whether the sentence ends after ``token`` (which ends in a mark), given the next word."""
     if following is None:
         return True
@@ -176,6 +191,10 @@ def _is_boundary(token: str, following: str | None, *, is_first: bool) -> bool:
     key = word.lower() if word[:1].isupper() else ""
     next_key = following.rstrip(_CLOSERS + ",;:.!?").lower()
     if key in _TITLES or word in _LOWER:
+        return False
+    if language not in (None, "en") and (
+        is_abbreviation(word, language) or is_ordinal(word, following, language)
+    ):
         return False
     if key in _AMBIGUOUS or _is_initial(word) or _is_dotted_acronym(word):
         return next_key in _STARTERS

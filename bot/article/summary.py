@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from bot.article.languages import detect_language
 from bot.article.lead import select_lead
 from bot.article.quotes import find_quotes
 from bot.models import Article, Summary
@@ -13,10 +16,14 @@ MAX_SUMMARY_CHARS = 50_000
 
 def summarize(article: Article, lead_sentences: int = 2) -> Summary:
     """The body's first ``lead_sentences`` true sentences and its key quotes, most important
-    first, read from the first ``MAX_SUMMARY_CHARS`` of the body."""
+    first, read from the first ``MAX_SUMMARY_CHARS`` of the body. The summary's article
+    carries its language (detected when the article has none)."""
     text = summary_input(article.text)
-    lead = tuple(select_lead(text, lead_sentences, title=article.title))
-    return Summary(article=article, lead=lead, quotes=tuple(find_quotes(text)))
+    language = article.language or detect_language(text)
+    if language != article.language:
+        article = dataclasses.replace(article, language=language)
+    lead = tuple(select_lead(text, lead_sentences, title=article.title, language=language))
+    return Summary(article=article, lead=lead, quotes=tuple(find_quotes(text, language=language)))
 
 
 def summary_input(text: str, max_chars: int = MAX_SUMMARY_CHARS) -> str:

@@ -159,6 +159,7 @@ def _render(article: Article, summary: Summary | None, fmt: str) -> str:
             "text": article.text,
         }
         if summary is not None:
+            record["language"] = summary.article.language
             record["lead"] = list(summary.lead)
             record["quotes"] = [{"text": q.text, "speaker": q.speaker} for q in summary.quotes]
         return json.dumps(record, ensure_ascii=False)

@@ -184,4 +184,5 @@ def build_article(
         topic=topic,
         tags=tags,
         updated=fetched if previous is not None else None,
+        language=article.language,
     )

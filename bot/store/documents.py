@@ -33,6 +33,7 @@ def article_to_doc(article: StoredArticle, identity: str, content_hash: str) -> 
         "author": article.author,
         "topic": article.topic,
         "tags": list(article.tags),
+        "language": article.language,
         "identity": identity,
         "content_hash": content_hash,
     }
@@ -59,6 +60,7 @@ def article_from_doc(article_id: str, doc: typing.Mapping[str, Any], where: str)
             author=_optional_text(doc.get("author")),
             topic=_optional_text(doc.get("topic")),
             tags=tuple(_text(t) for t in doc.get("tags", ())),
+            language=_optional_text(doc.get("language")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StoreError(f"{where}: article {article_id!r} is malformed ({exc!r})") from exc

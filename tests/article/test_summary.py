@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bot.article.summary import summarize
@@ -30,8 +32,9 @@ def test_summary_lead_has_the_asked_number_of_true_sentences(count: int) -> None
 
 
 def test_summary_keeps_the_article_and_finds_its_quotes() -> None:
-    """The summary carries the article it summarises and the quotes found in its body."""
+    """The summary carries the article it summarises, with its language, and the quotes
+    found in its body."""
     article = Article(text=TEXT)
     summary = summarize(article)
-    assert summary.article is article
+    assert summary.article == dataclasses.replace(article, language="en")
     assert any(q.text.startswith("We are proud of the crews") for q in summary.quotes)

@@ -44,9 +44,28 @@ def test_summarize_jsonl_has_lead_and_quotes(
     )
     assert main(["summarize", "--format", "jsonl", "--lead-sentences", "1", str(page)]) == 0
     record = json.loads(capsys.readouterr().out)
-    assert set(record) == {"source", "title", "published", "author", "text", "lead", "quotes"}
+    keys = {"source", "title", "published", "author", "text", "language", "lead", "quotes"}
+    assert set(record) == keys
+    assert record["language"] == "en"
     assert record["lead"] == ["The old bridge reopened on Friday after two years of repairs."]
     assert record["quotes"][0]["text"].startswith("We are proud of the crews")
+
+
+def test_summarize_jsonl_names_the_language_and_splits_urdu_sentences(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An Urdu article is labelled "ur" and its lead is its first sentence, not its whole
+    first paragraph (the splitter knows ۔)."""
+    page = tmp_path / "urdu.txt"
+    first = (
+        "وائس آف امریکہ اردو کی میڈیم ویو ریڈیو نشریات کا سلسلہ منگل کی صبح اپنے اختتام کو پہنچا۔"
+    )
+    second = "لیکن وائس آف امریکہ اردو دنیا بھر میں اپنے لاکھوں سننے والوں سے جڑا رہے گا۔"
+    page.write_text(f"{first} {second}\n", "utf-8")
+    assert main(["summarize", "--format", "jsonl", "--lead-sentences", "1", str(page)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["language"] == "ur"
+    assert record["lead"] == [first]
 
 
 def test_stdin_dash_reads_text(

@@ -76,6 +76,7 @@ articles = st.builds(
     topic=st.none() | texts,
     tags=st.lists(texts, max_size=3).map(tuple),
     updated=st.none() | aware_times,
+    language=st.none() | st.sampled_from(["en", "ur", "ja"]),
 )
 
 
