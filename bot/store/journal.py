@@ -12,10 +12,12 @@ them, so a caller that appends from several tasks pays one fsync for the group (
 commit). Lines keep their order on disk. ``sync()`` may run in a worker thread while the
 owning thread goes on appending.
 
-A crash (kill -9, power loss) can leave the last line torn: it is ignored on load, and so is
-anything after it. ``compact(state)`` writes a new snapshot naming a fresh, empty journal,
-then deletes the old journal: a crash in between leaves a snapshot and a journal that agree,
-since the snapshot names the journal to replay and the older one is deleted on the next open.
+A crash (kill -9, power loss) can leave the last line torn: it is ignored on load. Any other
+damage (an unreadable line before the last, the journal the snapshot names gone) refuses to
+open, naming the file, rather than forget what follows it. ``compact(state)`` writes a new
+snapshot naming a fresh, empty journal, then deletes the old journal: a crash in between
+leaves a snapshot and a journal that agree, since the snapshot names the journal to replay
+and the older one is deleted on the next open.
 """
 
 from __future__ import annotations
@@ -85,6 +87,11 @@ class Journal:
             os.close(lock_fd)
             raise
         generation = int(snapshot["generation"]) if snapshot else 0
+        try:
+            _check_journal_present(folder, generation, snapshot is not None, what)
+        except StoreError:
+            os.close(lock_fd)
+            raise
         return cls(folder, lock_fd, generation, snapshot, what)
 
     # -- reading ----------------------------------------------------------------------------
@@ -100,7 +107,9 @@ class Journal:
         self._snapshot = None
 
     def replay(self) -> Iterator[JSON]:
-        """The journal's records, in order, up to the first torn or unreadable line."""
+        """The journal's records, in order. A torn last line (a crash mid-append: no final
+        newline) is ignored; any other unreadable line raises StoreError naming the file and
+        line, since replaying past it would forget what came after."""
         path = self._journal_path(self._generation)
         with path.open("rb") as file:
             for number, line in enumerate(file, start=1):
@@ -110,10 +119,14 @@ class Journal:
                 try:
                     record = json.loads(line)
                 except ValueError:
-                    log.warning("journal bad line ignored file=%s line=%d", path, number)
-                    return
-                if isinstance(record, dict):
-                    yield record
+                    record = None
+                if not isinstance(record, dict):
+                    raise StoreError(
+                        f"the {self.what} journal {path} is damaged at line {number} (not a "
+                        "complete record); newsbot does not start with it, since replaying "
+                        "past it would forget what came after: restore the folder from a backup"
+                    )
+                yield record
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -201,6 +214,25 @@ class Journal:
                 path.unlink(missing_ok=True)
         for path in self.folder.glob(f".{SNAPSHOT}.*{TEMP_SUFFIX}"):  # a crash mid-compaction
             path.unlink(missing_ok=True)
+
+
+def _check_journal_present(folder: Path, generation: int, has_snapshot: bool, what: str) -> None:
+    """StoreError when the journal the snapshot names is missing, or journals exist without
+    the snapshot that continues into them: either way records would be lost silently."""
+    path = folder / f"journal-{generation:06d}.jsonl"
+    if has_snapshot and not path.exists():
+        raise StoreError(
+            f"the {what} journal {path} is missing (its snapshot {folder / SNAPSHOT} names it); "
+            "newsbot does not start without it: restore the folder from a backup"
+        )
+    if not has_snapshot:
+        later = sorted(p.name for p in folder.glob("journal-*.jsonl") if p != path)
+        if later:
+            raise StoreError(
+                f"the {what} snapshot {folder / SNAPSHOT} is missing while its journal "
+                f"{folder / later[-1]} exists; newsbot does not start without it: restore the "
+                "folder from a backup"
+            )
 
 
 def _read_snapshot(path: Path, what: str) -> JSON | None:
