@@ -12,11 +12,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from bot.delivery.prefs import MAX_ITEMS, MIN_ITEMS, EmptyDigest
+from bot.delivery.digests import MORE_BUTTON_DATA
+from bot.delivery.prefs import MAX_ITEMS, MIN_ITEMS, EmptyDigest, LinkPreview
 
 MAX_DATA_BYTES = 64
 MAX_OFFSET = 10_000
-SCREENS = ("main", "times", "zone", "items", "feeds", "empty")
+SCREENS = ("main", "times", "zone", "items", "feeds", "empty", "previews")
 
 # Digest time presets: button key -> (label, what /settings times would take).
 TIME_PRESETS: dict[str, tuple[str, str]] = {
@@ -77,6 +78,11 @@ class SetEmpty:
 
 
 @dataclass(frozen=True, slots=True)
+class SetPreview:
+    mode: LinkPreview
+
+
+@dataclass(frozen=True, slots=True)
 class ToggleFeed:
     """Subscribe or unsubscribe a feed (``is_topic`` False) or a topic, by its name key."""
 
@@ -97,6 +103,11 @@ class RemoveAlert:
 @dataclass(frozen=True, slots=True)
 class CloseMenu:
     """Remove the keyboard."""
+
+
+@dataclass(frozen=True, slots=True)
+class NextDigest:
+    """Send the stories a digest held back, now (the "Next N" button under a digest)."""
 
 
 ADMIN_ACTIONS = ("remove", "pause", "resume", "status")
@@ -125,10 +136,12 @@ Button = (
     | SetZone
     | SetItems
     | SetEmpty
+    | SetPreview
     | ToggleFeed
     | AllFeeds
     | RemoveAlert
     | CloseMenu
+    | NextDigest
     | AdminPick
     | ImportAnswer
 )
@@ -169,6 +182,8 @@ def _encode(button: Button) -> str:
             return f"it:{count}"
         case SetEmpty(mode=mode):
             return f"em:{mode.value}"
+        case SetPreview(mode=preview):
+            return f"pv:{preview.value}"
         case ToggleFeed(is_topic=is_topic, key=key):
             return f"{'tp' if is_topic else 'fd'}:{key}"
         case AllFeeds():
@@ -177,6 +192,8 @@ def _encode(button: Button) -> str:
             return f"al:rm:{alert_id}"
         case CloseMenu():
             return "x"
+        case NextDigest():
+            return MORE_BUTTON_DATA
         case AdminPick(action=action, key=key):
             return f"ad:{action}:{key}"
         case ImportAnswer(confirm=confirm, ref=ref):
@@ -195,6 +212,8 @@ def parse_button(data: str | None) -> Button | None:
         return None
     if data == "x":
         return CloseMenu()
+    if data == MORE_BUTTON_DATA:
+        return NextDigest()
     kind, _, rest = data.partition(":")
     if kind == "s":
         offset_text, _, query = rest.partition(":")
@@ -214,6 +233,8 @@ def parse_button(data: str | None) -> Button | None:
     if kind == "it":
         ok = _NUMBER.fullmatch(rest) and MIN_ITEMS <= int(rest) <= MAX_ITEMS
         return SetItems(int(rest)) if ok else None
+    if kind == "pv":
+        return SetPreview(LinkPreview(rest)) if rest in {p.value for p in LinkPreview} else None
     if kind == "em":
         return SetEmpty(EmptyDigest(rest)) if rest in {e.value for e in EmptyDigest} else None
     if kind in ("fd", "tp"):

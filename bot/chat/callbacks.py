@@ -10,7 +10,7 @@ import logging
 
 from telegram import CallbackQuery, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.admin import commands as admin
@@ -21,10 +21,12 @@ from bot.chat.buttons import (
     Button,
     CloseMenu,
     ImportAnswer,
+    NextDigest,
     RemoveAlert,
     SearchMore,
     SetEmpty,
     SetItems,
+    SetPreview,
     SetTimes,
     SetZone,
     ShowScreen,
@@ -70,6 +72,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(pressed, SearchMore):
         await _search_more(query, s, chat_id, pressed)
         return
+    if isinstance(pressed, NextDigest):
+        await _next_digest(query, s, chat_id)
+        return
     if not isinstance(pressed, ShowScreen | CloseMenu) and not await may_change(update, context):
         await query.answer(ADMINS_ONLY, show_alert=True)
         return
@@ -96,6 +101,20 @@ async def _search_more(
     text, rows = await search_page(s, chat_id, words, pressed.offset)
     await query.answer()
     await _edit(query, text, rows)
+
+
+async def _next_digest(query: CallbackQuery, s: Services, chat_id: Target) -> None:
+    """The stories the digest held back, now; the pressed button goes (it has done its job)."""
+    prefs = s.chats.get(chat_id)
+    if prefs is None or not prefs.active:
+        await query.answer(not_subscribed(prefs), show_alert=True)
+        return
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError as exc:  # the message is too old to edit, or has no button any more
+        log.info("digest button kept %s", fields(chat=chat_id.key, error=str(exc)[:80]))
+    await s.digests.send_digest(chat_id, s.clock())
 
 
 async def _settings_button(
@@ -126,6 +145,8 @@ async def _settings_button(
             changed = prefs.changed(now, items_per_digest=pressed.count)
         elif isinstance(pressed, SetEmpty):
             changed = prefs.changed(now, empty_digest=pressed.mode)
+        elif isinstance(pressed, SetPreview):
+            changed = prefs.changed(now, link_preview=pressed.mode)
         elif isinstance(pressed, ToggleFeed):
             name = find_name(pressed.key, is_topic=pressed.is_topic, feeds=feeds)
             if name is None:

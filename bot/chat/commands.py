@@ -35,6 +35,7 @@ from bot.delivery.chats import Chats
 from bot.delivery.prefs import (
     ChatPrefs,
     EmptyDigest,
+    LinkPreview,
     describe_schedule,
     new_chat_prefs,
     parse_items,
@@ -68,7 +69,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 SETTINGS_USAGE = (
     "Usage: /settings, or /settings times 08:00 18:00 (or “every 6h”, or “off”), "
     "/settings zone Asia/Karachi, /settings items 10, /settings empty note|silent, "
-    "/settings lead 1|2"
+    "/settings lead 1|2, /settings previews below|above|off"
 )
 NOT_SUBSCRIBED = "This chat is not subscribed yet: send /start first."
 UNSUBSCRIBED = "You are unsubscribed; /start to subscribe again."
@@ -281,6 +282,11 @@ def change_setting(prefs: ChatPrefs, what: str, value: str, now: datetime) -> Ch
         return prefs.changed(now, items_per_digest=parse_items(value))
     if what == "lead":
         return prefs.changed(now, lead_sentences=parse_lead_sentences(value))
+    if what in ("previews", "preview"):
+        previews = {p.value: p for p in LinkPreview} | {"on": LinkPreview.BELOW}
+        if value.lower() not in previews:
+            raise PrefsError("Send /settings previews below, above or off.")
+        return prefs.changed(now, link_preview=previews[value.lower()])
     if what == "empty":
         modes = {"note": EmptyDigest.NOTICE, "notice": EmptyDigest.NOTICE}
         modes |= {"silent": EmptyDigest.SILENT, "silence": EmptyDigest.SILENT}

@@ -22,6 +22,7 @@ from bot.chat.buttons import (
     CloseMenu,
     SetEmpty,
     SetItems,
+    SetPreview,
     SetTimes,
     SetZone,
     ShowScreen,
@@ -30,7 +31,7 @@ from bot.chat.buttons import (
     name_key,
 )
 from bot.config import FeedConfig
-from bot.delivery.prefs import ChatPrefs, EmptyDigest, describe_schedule, reads
+from bot.delivery.prefs import ChatPrefs, EmptyDigest, LinkPreview, describe_schedule, reads
 from bot.delivery.telegram_html import escape_text
 from bot.errors import PrefsError
 from bot.timezones import describe_timezone
@@ -61,6 +62,7 @@ def describe_prefs(prefs: ChatPrefs) -> str:
         f"Items per digest: {prefs.items_per_digest}",
         f"Feeds: {_describe_feeds(prefs)}",
         f"When there is no news: {empty}",
+        f"Link previews: {PREVIEW_LABELS[prefs.link_preview].lower()}",
     ]
     if not prefs.active:
         lines.append("<i>Paused: send /start to get digests again.</i>")
@@ -82,7 +84,8 @@ def main_screen(prefs: ChatPrefs) -> Screen:
         (
             _row(("🕗 Digest times", ShowScreen("times")), ("🌐 Time zone", ShowScreen("zone"))),
             _row(("🔢 Items", ShowScreen("items")), ("📰 Feeds & topics", ShowScreen("feeds"))),
-            _row(("💤 Empty digests", ShowScreen("empty")), ("✔ Done", CloseMenu())),
+            _row(("💤 Empty digests", ShowScreen("empty")), ("🖼 Previews", ShowScreen("previews"))),
+            _row(("✔ Done", CloseMenu())),
         ),
     )
 
@@ -135,6 +138,25 @@ def empty_screen(prefs: ChatPrefs) -> Screen:
     )
 
 
+PREVIEW_LABELS = {
+    LinkPreview.BELOW: "Below the text",
+    LinkPreview.ABOVE: "Above the text",
+    LinkPreview.OFF: "Off",
+}
+
+
+def previews_screen(prefs: ChatPrefs) -> Screen:
+    text = (
+        "<b>Link previews</b>: each digest message can show its top story's picture and "
+        "summary, large, above or below the text. Or send <code>/settings previews off</code>."
+    )
+    marked = [
+        (("• " if prefs.link_preview is mode else "") + label, SetPreview(mode))
+        for mode, label in PREVIEW_LABELS.items()
+    ]
+    return Screen(text, (_row(*marked), _back()))
+
+
 def feeds_screen(prefs: ChatPrefs, feeds: Sequence[FeedConfig], *, back: bool = True) -> Screen:
     """Topics and feeds with ✅ where the chat reads them; a press toggles one."""
     enabled = [f for f in feeds if f.enabled]
@@ -166,6 +188,8 @@ def screen(name: str, prefs: ChatPrefs, feeds: Sequence[FeedConfig]) -> Screen:
         return feeds_screen(prefs, feeds)
     if name == "empty":
         return empty_screen(prefs)
+    if name == "previews":
+        return previews_screen(prefs)
     return main_screen(prefs)
 
 

@@ -8,7 +8,10 @@ sent. The same tick runs the keyword alerts (bot.delivery.alerts).
 What a chat gets: articles fetched since its last digest (its first: ``first_digest_hours``
 before it subscribed) from the feeds it reads, minus every article already delivered or
 planned to it (the ledger's ``delivered_ids``: an alert's article is not repeated in the
-digest, a digest planned twice never repeats an item).
+digest, a digest planned twice never repeats an item). A digest shows at most
+``items_per_digest`` stories; the rest are held back, not dropped: they stay news (the
+ledger's ``held_since`` widens the next digest's window back to them) and come in the next
+digest, or at once with the "Next N" button under the digest.
 
 ``digest_messages`` is the pure core; ``Digests`` is the shell.
 """
@@ -27,16 +30,17 @@ from bot.delivery.alerts import Alerts
 from bot.delivery.chats import Chats
 from bot.delivery.digest import compose_digest
 from bot.delivery.ledger import Ledger, Outgoing
-from bot.delivery.prefs import ChatPrefs, EmptyDigest, reads
+from bot.delivery.prefs import ChatPrefs, EmptyDigest, LinkPreview, reads
 from bot.delivery.render import digest_blocks, render_nothing_new
 from bot.delivery.schedule import DueQueue, build_queue, due_chats, next_due
 from bot.delivery.target import Target, as_target
-from bot.delivery.telegram_html import pack_messages
+from bot.delivery.telegram_html import pack_messages, safe_link
 from bot.logfields import fields
 from bot.models import StoredArticle
 from bot.store.datadir import Store
 
 log = logging.getLogger("newsbot.digests")
+_JUST_BEFORE = timedelta(microseconds=1)
 
 SUBMIT_EVERY_MESSAGES = 500
 
@@ -74,8 +78,30 @@ def unseen_articles(
     ]
 
 
-Rendered = tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
-"""A digest's message texts, and the article ids each message delivers."""
+MORE_BUTTON_DATA = "dg:next"
+"""The callback data of the "Next N" button under a digest that held stories back."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A digest rendered: its messages, and the stories each delivers or it held back."""
+
+    texts: tuple[str, ...]
+    ids: tuple[tuple[str, ...], ...]
+    """The article ids each message delivers."""
+    previews: tuple[str | None, ...]
+    """Each message's top story link (the link preview)."""
+    held: frozenset[str] = frozenset()
+    """Article ids of the stories past ``items_per_digest``: not delivered, still news."""
+    held_stories: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPlan:
+    """The messages of a chat's digest, and the article ids it held back for the next one."""
+
+    messages: list[Outgoing]
+    held: frozenset[str] = frozenset()
 
 
 def digest_messages(
@@ -87,18 +113,36 @@ def digest_messages(
     now: datetime,
     memo: MutableMapping[Hashable, Rendered] | None = None,
 ) -> list[Outgoing]:
+    """The chat's digest as messages to plan (see ``plan_digest``)."""
+    return plan_digest(prefs, articles, batch=batch, since=since, now=now, memo=memo).messages
+
+
+def plan_digest(
+    prefs: ChatPrefs,
+    articles: Sequence[StoredArticle],
+    *,
+    batch: str,
+    since: datetime | None,
+    now: datetime,
+    memo: MutableMapping[Hashable, Rendered] | None = None,
+) -> DigestPlan:
     """The chat's digest as messages to plan, each naming the articles its items deliver.
 
-    Nothing new: a one-line notice when the chat wants one, else no message. ``memo`` shares
-    the composing and rendering between chats given the same news the same way (one digest
+    At most ``items_per_digest`` stories are shown; the rest are held back (not delivered)
+    and the last message says how many, with a button that sends the next ones at once.
+    Each message previews its top story unless the chat turned previews off. Nothing new:
+    a one-line notice when the chat wants one, else no message. ``memo`` shares the
+    composing and rendering between chats given the same news the same way (one digest
     tick: most chats read the same feeds and had their last digest at the same time).
     """
     chat_id, thread_id, where = prefs.chat_id, prefs.thread_id, prefs.target.key
     if not articles:
         if prefs.empty_digest is EmptyDigest.SILENT:
-            return []
+            return DigestPlan([])
         text = render_nothing_new(since=since, tz=prefs.zone, now=now)
-        return [Outgoing(f"digest:{where}:{batch}:0", chat_id, text, (), "digest", thread_id)]
+        return DigestPlan(
+            [Outgoing(f"digest:{where}:{batch}:0", chat_id, text, (), "digest", thread_id)]
+        )
     key = (
         frozenset(a.id for a in articles),
         prefs.items_per_digest,
@@ -112,11 +156,24 @@ def digest_messages(
         rendered = render_news(articles, prefs, since=since, now=now)
         if memo is not None:
             memo[key] = rendered
-    texts, ids = rendered
-    return [
-        Outgoing(f"digest:{where}:{batch}:{i}", chat_id, text, ids[i], "digest", thread_id)
-        for i, text in enumerate(texts)
+    previewing = prefs.link_preview is not LinkPreview.OFF
+    last = len(rendered.texts) - 1
+    more = min(rendered.held_stories, prefs.items_per_digest)
+    messages = [
+        Outgoing(
+            f"digest:{where}:{batch}:{i}",
+            chat_id,
+            text,
+            rendered.ids[i],
+            "digest",
+            thread_id,
+            buttons=((f"Next {more} ›", MORE_BUTTON_DATA),) if i == last and more else (),
+            preview_url=rendered.previews[i] if previewing else None,
+            preview_above=prefs.link_preview is LinkPreview.ABOVE,
+        )
+        for i, text in enumerate(rendered.texts)
     ]
+    return DigestPlan(messages, rendered.held)
 
 
 def render_news(
@@ -131,6 +188,7 @@ def render_news(
     # Blocks are packed whole, in order: find which message holds each item's block.
     item_blocks = blocks[1 : 1 + len(digest.items)]
     ids: list[list[str]] = [[] for _ in texts]
+    previews: list[str | None] = [None for _ in texts]
     message, position = 0, 0
     for item, block in zip(digest.items, item_blocks, strict=True):
         while message < len(texts) and texts[message].find(block, position) < 0:
@@ -139,12 +197,18 @@ def render_news(
             message = len(texts) - 1
         else:
             position = texts[message].find(block, position) + len(block)
+        if not ids[message]:
+            previews[message] = safe_link(item.article.link)
         ids[message].extend(item.article_ids)
-    # Stories that did not fit count as delivered with the last message: the digest says
-    # how many more there were, and the next digest starts after this one.
-    for item in digest.left_out:
-        ids[-1].extend(item.article_ids)
-    return tuple(texts), tuple(tuple(i) for i in ids)
+    # Stories that did not fit are not delivered: they stay news for the next digest.
+    held = frozenset(a for item in digest.left_out for a in item.article_ids)
+    return Rendered(
+        tuple(texts),
+        tuple(tuple(i) for i in ids),
+        tuple(previews),
+        held,
+        len(digest.left_out),
+    )
 
 
 # -- the shell ----------------------------------------------------------------------------
@@ -233,7 +297,7 @@ class Digests:
         if prefs is None:
             return []
         last = self.ledger.last_digest_at(chat_id)
-        since = digest_since(prefs, last, self.settings.first_digest_hours)
+        since = self._news_since(prefs)
         if articles is None:
             articles = self._recent_articles([chat_id])
         news = unseen_articles(
@@ -241,10 +305,22 @@ class Digests:
         )
         if on_demand and prefs.empty_digest is EmptyDigest.SILENT:
             prefs = replace(prefs, empty_digest=EmptyDigest.NOTICE)  # asked for: always answer
-        messages = digest_messages(prefs, news, batch=batch, since=last, now=now, memo=memo)
-        if not messages:
+        held = self.ledger.held_since(chat_id)
+        shown_since = held if held is not None and news else last
+        plan = plan_digest(prefs, news, batch=batch, since=shown_since, now=now, memo=memo)
+        first_held = min((a.fetched for a in news if a.id in plan.held), default=None)
+        self.ledger.hold(chat_id, first_held and first_held - _JUST_BEFORE, now=now)
+        if not plan.messages:
             self.ledger.record_digest(chat_id, now=now)
-        return messages
+        return plan.messages
+
+    def _news_since(self, prefs: ChatPrefs) -> datetime:
+        """Articles fetched after this are news to the chat: since its last digest, or since
+        the first story its last digest held back."""
+        last = self.ledger.last_digest_at(prefs.target)
+        since = digest_since(prefs, last, self.settings.first_digest_hours)
+        held = self.ledger.held_since(prefs.target)
+        return min(since, held) if held is not None else since
 
     def _recent_articles(self, chat_ids: Iterable[Target | int]) -> list[StoredArticle]:
         """Every stored article some of these chats may be owed (one pass over the archive)."""
@@ -252,8 +328,7 @@ class Digests:
         for chat_id in chat_ids:
             prefs = self.chats.get(chat_id)
             if prefs is not None:
-                last = self.ledger.last_digest_at(chat_id)
-                starts.append(digest_since(prefs, last, self.settings.first_digest_hours))
+                starts.append(self._news_since(prefs))
         if not starts:
             return []
         earliest = min(starts)

@@ -16,6 +16,7 @@ Files (``data/ledger/``, see bot.store.journal): a snapshot plus a journal of JS
     {"op":"abandon","key":"…","reason":"blocked","at":"…"}
     {"op":"move","old":-100,"new":-1001234,"at":"…"}
     {"op":"digest","chat":42,"at":"…"}           an empty digest (nothing to send)
+    {"op":"held","chat":42,"since":"…"|null,"at":"…"}  stories a digest held back (see below)
     {"op":"error","what":"retry_after","at":"…"}   counted for /stats
 
 ``plan`` fsyncs before it returns; ``confirm`` may defer its fsync to a group commit
@@ -24,6 +25,11 @@ sent once more, which is the only duplicate this design allows (Telegram has no 
 key). Records about a forum topic carry ``"thread": <message_thread_id>``. Delivered article
 ids and the last digest's time are kept per target (a chat, or one topic of it), ids per UTC
 day, forgotten after the store's retention (the articles themselves are gone by then).
+
+Held back: a digest shows at most the chat's ``items_per_digest`` stories; the rest are not
+delivered and stay news for the next digest (or the "Next" button). ``held_since`` is the
+instant just before the earliest of them was fetched: the next digest looks back that far
+instead of only to the last digest.
 
 Not thread-safe: one thread (the event loop) calls everything but ``sync()``.
 """
@@ -57,6 +63,9 @@ class Outgoing:
     article_ids: tuple[str, ...]  # the articles this message delivers
     kind: str  # "digest" | "alert" | "notice"
     thread_id: int = 0  # the forum topic it goes to (0: the chat itself)
+    buttons: tuple[tuple[str, str], ...] = ()  # one row of inline buttons: (label, data)
+    preview_url: str | None = None  # the link Telegram previews (None: no preview)
+    preview_above: bool = False  # the preview above the text instead of below
 
     @property
     def target(self) -> Target:
@@ -78,6 +87,7 @@ class DayStats:
 class _Chat:
     delivered: dict[str, int]  # article id -> UTC day ordinal it was planned
     last_digest_at: datetime | None = None
+    held_since: datetime | None = None
 
 
 class Ledger:
@@ -131,11 +141,8 @@ class Ledger:
             first = message.kind == "digest" and message.target not in digest_chats
             if first:
                 digest_chats.add(message.target)
-            record = {"op": "plan", "key": message.key, "chat": message.chat_id,
-                      "text": message.text, "articles": list(message.article_ids),
-                      "kind": message.kind, "at": now.isoformat(), "first": first}  # fmt: skip
-            if message.thread_id:
-                record["thread"] = message.thread_id
+            record = {"op": "plan", **_message_to_doc(message), "at": now.isoformat(),
+                      "first": first}  # fmt: skip
             self._apply_plan(message, now, first=first)
             self._journal.append(record)
             planned.append(message)
@@ -201,6 +208,25 @@ class Ledger:
             record["thread"] = target.thread_id
         self._apply(record)
         self._append(record, durable=True)
+
+    def hold(self, where: Target | int, since: datetime | None, *, now: datetime) -> None:
+        """Stories fetched after ``since`` were held back from the chat's (or topic's) digest
+        (None: none were); written with the next sync (the digest's plan)."""
+        target = as_target(where)
+        if self.held_since(target) == since:
+            return
+        record: dict[str, Any] = {"op": "held", "chat": target.chat_id,
+                                  "since": since.isoformat() if since is not None else None,
+                                  "at": now.isoformat()}  # fmt: skip
+        if target.thread_id:
+            record["thread"] = target.thread_id
+        self._apply(record)
+        self._append(record, durable=False)
+
+    def held_since(self, where: Target | int) -> datetime | None:
+        """Where the held-back stories begin (None: the last digest held none back)."""
+        chat = self._chats.get(as_target(where))
+        return chat.held_since if chat else None
 
     def note_error(self, what: str, *, now: datetime) -> None:
         """Count a failed attempt for the day's stats (written with the next sync)."""
@@ -297,11 +323,7 @@ class Ledger:
         op = record.get("op")
         at = datetime.fromisoformat(record["at"]) if "at" in record else datetime.now(UTC)
         if op == "plan":
-            message = Outgoing(
-                key=record["key"], chat_id=int(record["chat"]), text=record["text"],
-                article_ids=tuple(record["articles"]), kind=record["kind"],
-                thread_id=int(record.get("thread", 0)),
-            )  # fmt: skip
+            message = _message_from_doc(record)
             if message.key not in self._pending:
                 self._apply_plan(message, at, first=bool(record.get("first")))
         elif op == "sent":
@@ -317,6 +339,10 @@ class Ledger:
             if chat.last_digest_at is None or at > chat.last_digest_at:
                 chat.last_digest_at = at
             self._count(at, digests=1)
+        elif op == "held":
+            since = record.get("since")
+            chat = self._chat(Target(int(record["chat"]), int(record.get("thread", 0))))
+            chat.held_since = datetime.fromisoformat(since) if since else None
         elif op == "error":
             self._count(at, errors=1)
         else:
@@ -334,6 +360,10 @@ class Ledger:
                 target.last_digest_at is None or moved.last_digest_at > target.last_digest_at
             ):
                 target.last_digest_at = moved.last_digest_at
+            if moved.held_since and (
+                target.held_since is None or moved.held_since < target.held_since
+            ):
+                target.held_since = moved.held_since
 
     def _prune(self, now: datetime) -> None:
         cutoff = (now.astimezone(UTC) - timedelta(days=self._retention_days)).date()
@@ -353,6 +383,8 @@ class Ledger:
                 by_day.setdefault(date.fromordinal(day).isoformat(), []).append(article_id)
             last = chat.last_digest_at.isoformat() if chat.last_digest_at else None
             chats[target.key] = {"delivered": by_day, "last_digest_at": last}
+            if chat.held_since is not None:
+                chats[target.key]["held_since"] = chat.held_since.isoformat()
         return {
             "pending": [_message_to_doc(m) for m in self._pending.values()],
             "chats": chats,
@@ -361,11 +393,7 @@ class Ledger:
 
     def _load(self, doc: dict[str, Any]) -> None:
         for item in doc.get("pending", []):
-            message = Outgoing(
-                key=item["key"], chat_id=int(item["chat"]), text=item["text"],
-                article_ids=tuple(item["articles"]), kind=item["kind"],
-                thread_id=int(item.get("thread", 0)),
-            )  # fmt: skip
+            message = _message_from_doc(item)
             self._pending[message.key] = message
         for chat_id, item in doc.get("chats", {}).items():
             delivered = {
@@ -374,8 +402,11 @@ class Ledger:
                 for a in ids
             }
             last = item.get("last_digest_at")
+            held = item.get("held_since")
             self._chats[Target.from_key(chat_id)] = _Chat(
-                delivered, datetime.fromisoformat(last) if last else None
+                delivered,
+                datetime.fromisoformat(last) if last else None,
+                datetime.fromisoformat(held) if held else None,
             )
         for day, item in doc.get("days", {}).items():
             self._days[date.fromisoformat(day)] = DayStats(date.fromisoformat(day), **item)
@@ -386,7 +417,26 @@ def _message_to_doc(message: Outgoing) -> dict[str, Any]:
            "articles": list(message.article_ids), "kind": message.kind}  # fmt: skip
     if message.thread_id:
         doc["thread"] = message.thread_id
+    if message.buttons:
+        doc["buttons"] = [list(button) for button in message.buttons]
+    if message.preview_url:
+        doc["preview"] = message.preview_url
+        doc["above"] = message.preview_above
     return doc
+
+
+def _message_from_doc(doc: dict[str, Any]) -> Outgoing:
+    return Outgoing(
+        key=doc["key"],
+        chat_id=int(doc["chat"]),
+        text=doc["text"],
+        article_ids=tuple(doc["articles"]),
+        kind=doc["kind"],
+        thread_id=int(doc.get("thread", 0)),
+        buttons=tuple((str(label), str(data)) for label, data in doc.get("buttons", ())),
+        preview_url=doc.get("preview"),
+        preview_above=bool(doc.get("above", False)),
+    )
 
 
 def _stats_to_doc(stats: DayStats) -> dict[str, int]:

@@ -81,6 +81,14 @@ class EmptyDigest(enum.StrEnum):
     SILENT = "silent"
 
 
+class LinkPreview(enum.StrEnum):
+    """Whether a digest message previews its top story's link, and where."""
+
+    BELOW = "below"  # a large preview under the text
+    ABOVE = "above"  # a large preview over the text
+    OFF = "off"  # no preview
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChatPrefs:
     """One subscriber's preferences. Empty ``feeds`` and ``topics`` mean every feed; times are UTC.
@@ -107,6 +115,7 @@ class ChatPrefs:
     username: str = ""
     managers: tuple[int, ...] = ()
     paused: str = ""
+    link_preview: LinkPreview = LinkPreview.BELOW
     created: datetime
     updated: datetime
 
@@ -123,6 +132,7 @@ class ChatPrefs:
         object.__setattr__(self, "feeds", _names(self.feeds))
         object.__setattr__(self, "topics", _names(self.topics))
         object.__setattr__(self, "empty_digest", EmptyDigest(self.empty_digest))
+        object.__setattr__(self, "link_preview", LinkPreview(self.link_preview))
 
     @property
     def target(self) -> Target:
@@ -290,6 +300,7 @@ def prefs_to_dict(prefs: ChatPrefs) -> dict[str, Any]:
         "topics": list(prefs.topics),
         "empty_digest": prefs.empty_digest.value,
         "lead_sentences": prefs.lead_sentences,
+        "link_preview": prefs.link_preview.value,
         "created": prefs.created.isoformat(),
         "updated": prefs.updated.isoformat(),
         "thread_id": prefs.thread_id,
@@ -314,6 +325,7 @@ def prefs_from_dict(data: dict[str, Any]) -> ChatPrefs:
             topics=tuple(_typed(data["topics"], list)),
             empty_digest=EmptyDigest(data["empty_digest"]),
             lead_sentences=_typed(data["lead_sentences"], int),
+            link_preview=LinkPreview(data.get("link_preview", LinkPreview.BELOW.value)),
             created=datetime.fromisoformat(_typed(data["created"], str)),
             updated=datetime.fromisoformat(_typed(data["updated"], str)),
             thread_id=_typed(data.get("thread_id", 0), int),

@@ -161,7 +161,7 @@ def digest_blocks(
         for item in digest.items
     )
     if digest.more:
-        blocks.append(f"<i>…and {digest.more} more not shown.</i>")
+        blocks.append(f"<i>…and {digest.more} more, kept for your next digest.</i>")
     return [fit_markup(block, max_units) for block in blocks]
 
 

@@ -39,12 +39,12 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import telegram
-from telegram import LinkPreviewOptions, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -339,8 +339,17 @@ class Delivery:
             "message_thread_id": message.thread_id or None,
             "text": to_plain_text(message.text) if plain else message.text,
             "parse_mode": None if plain else ParseMode.HTML,
-            "link_preview_options": LinkPreviewOptions(is_disabled=True),
+            "link_preview_options": _preview(message),
         }
+        if message.buttons:
+            kwargs["reply_markup"] = InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(label, callback_data=data)
+                        for label, data in message.buttons
+                    ]
+                ]
+            )
         if self._limiter is None:
             return await self._bot.send_message(**kwargs)
         result = await self._limiter.process_request(
@@ -409,10 +418,7 @@ class Delivery:
         with, or None when the new id's queue belongs to another worker (ours joined it)."""
         self._ledger.move_chat(old, new, now=self._clock())
         log.info("delivery chat migrated old=%d new=%d", old, new)
-        moved = deque(
-            Outgoing(m.key, new, m.text, m.article_ids, m.kind, m.thread_id)
-            for m in self._queues.pop(old)
-        )
+        moved = deque(replace(m, chat_id=new) for m in self._queues.pop(old))
         existing = self._queues.get(new)
         if existing is not None:
             existing.extend(moved)
@@ -423,3 +429,14 @@ class Delivery:
         except Exception:
             log.exception("delivery on_migrated failed old=%d new=%d", old, new)
         return None if existing is not None else moved
+
+
+def _preview(message: Outgoing) -> LinkPreviewOptions:
+    """The message's link preview: its top story, large, above or below; else none."""
+    if not message.preview_url:
+        return LinkPreviewOptions(is_disabled=True)
+    return LinkPreviewOptions(
+        url=message.preview_url,
+        prefer_large_media=True,
+        show_above_text=message.preview_above,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import time, timedelta
@@ -16,6 +17,7 @@ from bot.chat.buttons import (
     AllFeeds,
     RemoveAlert,
     SetItems,
+    SetPreview,
     SetTimes,
     SetZone,
     ShowScreen,
@@ -26,8 +28,16 @@ from bot.chat.buttons import (
 from bot.cli.run import RedactingFormatter
 from bot.config import BotSettings
 from bot.delivery.chats import Chats
-from bot.delivery.prefs import DailyTimes, EmptyDigest, EveryHours, PrefsDefaults, new_chat_prefs
+from bot.delivery.prefs import (
+    DailyTimes,
+    EmptyDigest,
+    EveryHours,
+    LinkPreview,
+    PrefsDefaults,
+    new_chat_prefs,
+)
 from bot.delivery.target import Target
+from bot.models import StoredArticle
 from bot.store.datadir import Store
 from bot.store.storage import MemoryVolume
 from tests.support.botharness import BOT_NAME, NOW, Clock, Harness, answers, article, texts
@@ -234,6 +244,102 @@ def test_digest_sends_new_articles_once_through_the_ledger(tmp_path: Path) -> No
         bot.clock.advance(minutes=1)
         (second,) = texts(await bot.send(42, "/digest"))
         assert second.startswith("Nothing new since")
+
+    play(tmp_path, body)
+
+
+def _many(count: int) -> list[StoredArticle]:
+    """``count`` distinct stories from one feed, one a minute."""
+    return [
+        article(
+            f"m{n}",
+            f"Harbour story number {n} of the day",
+            f"Story {n} happened at the harbour today. Details {n} follow.",
+            fetched=NOW - timedelta(minutes=60 - n),
+        )
+        for n in range(count)
+    ]
+
+
+def _titles(messages: list[str]) -> list[str]:
+    return re.findall(r"Harbour story number \d+ of the day", "\n".join(messages))
+
+
+def test_digest_holds_back_stories_past_the_limit_and_next_sends_them(tmp_path: Path) -> None:
+    """25 stories, 10 per digest: /digest shows 10 and says 15 more wait, with a Next button;
+    pressing it sends the next 10, then the last 5: every story once, none dropped."""
+
+    async def body(bot: Harness) -> None:
+        bot.add_articles(*_many(25))
+        await bot.send(42, "/start")
+        first = [c for c in await bot.send(42, "/digest") if c.method == "sendMessage"]
+        seen = _titles([c.text for c in first])
+        assert len(seen) == 10
+        assert "…and 15 more, kept for your next digest" in first[-1].text
+        assert first[-1].buttons == [("Next 10 ›", "dg:next")]
+        second = await bot.press(42, "dg:next")
+        assert "editMessageReplyMarkup" in [c.method for c in second]
+        seen += _titles(texts(second))
+        assert len(seen) == 20
+        third = await bot.press(42, "dg:next")
+        seen += _titles(texts(third))
+        assert [c.buttons for c in third if c.method == "sendMessage"][-1] == []
+        assert sorted(seen) == sorted(a.title for a in _many(25))
+        bot.clock.advance(minutes=1)
+        (nothing,) = texts(await bot.send(42, "/digest"))
+        assert nothing.startswith("Nothing new since")
+
+    play(tmp_path, body)
+
+
+def test_scheduled_digests_carry_held_back_stories_to_the_next_one(tmp_path: Path) -> None:
+    """Stories a scheduled digest could not show come in the next scheduled digest, also
+    after a restart (the ledger keeps where they begin)."""
+
+    async def first(bot: Harness) -> None:
+        bot.add_articles(*_many(14))
+        await bot.send(42, "/start")
+        await bot.send(42, "/settings times every 1h")
+        bot.clock.advance(minutes=31)
+        assert len(_titles(texts(await bot.tick()))) == 10
+
+    async def second(bot: Harness) -> None:
+        bot.add_articles(
+            article("late", "Late harbour news", "A late story. It came after.", fetched=clock())
+        )
+        bot.clock.advance(hours=1)
+        sent = texts(await bot.tick())
+        assert len(_titles(sent)) == 4
+        assert "Late harbour news" in sent[0]
+        assert all(len(bot.ledger.delivered_ids(42) & {a.id}) for a in _many(14))
+
+    volume, clock = MemoryVolume(), Clock()
+    play(tmp_path, first, store=Store.in_memory(volume), clock=clock)
+    play(tmp_path, second, store=Store.in_memory(volume), clock=clock)
+
+
+def test_each_digest_message_previews_its_top_story_as_the_chat_prefers(tmp_path: Path) -> None:
+    """A digest message shows its top story's link preview, large, below the text; the chat
+    puts it above with the /settings button, or turns previews off with /settings previews."""
+
+    async def body(bot: Harness) -> None:
+        await bot.send(42, "/start")
+        previews: list[tuple[str, object]] = []
+        for step in ("", "button above", "/settings previews off"):
+            if step == "button above":
+                await bot.press(42, encode_button(SetPreview(LinkPreview.ABOVE)))
+            elif step:
+                assert "Link previews: off" in texts(await bot.send(42, step))[0]
+            bot.clock.advance(minutes=1)
+            news = article(f"p{len(previews)}", f"Preview story {len(previews)}", "It happened.",
+                           fetched=bot.clock())  # fmt: skip
+            bot.add_articles(news)
+            (sent,) = [c for c in await bot.send(42, "/digest") if c.method == "sendMessage"]
+            previews.append((news.link, sent.params["link_preview_options"]))
+        (link0, below), (link1, above), (_, off) = previews
+        assert below == {"url": link0, "prefer_large_media": True, "show_above_text": False}
+        assert above == {"url": link1, "prefer_large_media": True, "show_above_text": True}
+        assert off == {"is_disabled": True}
 
     play(tmp_path, body)
 

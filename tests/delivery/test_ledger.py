@@ -61,6 +61,33 @@ def test_planned_messages_stay_pending_until_confirmed_across_reopening(
         assert ledger.stats(NOW.date()).messages == 1
 
 
+@pytest.mark.parametrize("compact", [False, True])
+def test_held_back_stories_and_a_messages_button_and_preview_survive_reopening(
+    tmp_path: Path, compact: bool
+) -> None:
+    """Where a chat's held-back stories begin, and a pending message's "Next" button and
+    link preview, are the same after a restart (from the journal or the snapshot); a group
+    that moved keeps its held-back stories."""
+    held = NOW - timedelta(minutes=30)
+    message = Outgoing("digest:1:b:0", 1, "<b>x</b>", ("a",), "digest",
+                       buttons=(("Next 10 ›", "dg:next"),), preview_url="https://e.org/a",
+                       preview_above=True)  # fmt: skip
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        ledger.hold(1, held, now=NOW)
+        ledger.hold(2, held, now=NOW)
+        ledger.hold(2, None, now=NOW)
+        ledger.hold(-5, held, now=NOW)
+        ledger.move_chat(-5, -1005, now=NOW)
+        ledger.plan([message], now=NOW)
+        if compact:
+            ledger.compact(now=NOW)
+    with Ledger.open(tmp_path, now=NOW) as ledger:
+        assert ledger.held_since(1) == held
+        assert ledger.held_since(2) is None
+        assert ledger.held_since(-1005) == held
+        assert ledger.pending() == [message]
+
+
 def test_an_article_is_never_planned_twice_to_a_chat(open_ledger: LedgerOpener) -> None:
     """A message repeating an article delivered or planned to the chat is dropped; the same
     article to another chat is not."""

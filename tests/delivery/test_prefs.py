@@ -17,6 +17,7 @@ from bot.delivery.prefs import (
     DigestsOff,
     EmptyDigest,
     EveryHours,
+    LinkPreview,
     PrefsDefaults,
     Schedule,
     defaults_from_settings,
@@ -400,6 +401,7 @@ _chat_prefs = st.builds(
     username=st.text(max_size=30),
     managers=st.lists(st.integers(1, 2**40), max_size=3).map(tuple),
     paused=st.sampled_from(["", "removed", "cannot post", "topic closed"]),
+    link_preview=st.sampled_from(LinkPreview),
     created=_moments,
     updated=_moments,
 )
@@ -425,6 +427,7 @@ def test_stored_shape_is_plain_json() -> None:
         "topics": ["world"],
         "empty_digest": "notice",
         "lead_sentences": 2,
+        "link_preview": "below",
         "created": "2026-03-01T12:00:00+00:00",
         "updated": "2026-03-01T12:00:00+00:00",
         "thread_id": 0,

@@ -262,7 +262,7 @@ def test_a_capped_digest_says_how_many_more_there_were() -> None:
     """Stories beyond the chat's max items are counted at the end."""
     digest = compose_digest(_many(12), max_items=5)
     messages = render_digest(digest, tz=KARACHI, now=NOW)
-    assert messages[-1].endswith("<i>…and 7 more not shown.</i>")
+    assert messages[-1].endswith("<i>…and 7 more, kept for your next digest.</i>")
     assert "12 new" in messages[0]
 
 
