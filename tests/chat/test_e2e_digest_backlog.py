@@ -4,6 +4,7 @@ story reaches the reader, by /digest and the "Next" button, across a restart, no
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,10 @@ def test_forty_new_stories_ten_per_digest_all_reach_the_reader_once(
     bot = Bot(root, server)
     try:
         assert "Subscribed" in say(server, 42, "/start")
-        server.wait_for(lambda: "of 40" in say(server, 42, "/search harbour"), WAIT_S)
+        deadline = time.monotonic() + 3 * WAIT_S  # the first poll reads 40 pages
+        while "of 40" not in say(server, 42, "/search harbour"):
+            assert time.monotonic() < deadline, "the 40 stories were not stored in time"
+            time.sleep(0.5)
         server.send_user_message(42, "/digest")
         wait_for_batch()
         assert shown() == 10
