@@ -23,6 +23,7 @@ items_per_digest = 10
 digest_tick_s = 0.2
 search_results_per_page = 5
 drain_timeout_s = 3.0
+allow_private_feeds = true
 """
 
 STORIES = {
