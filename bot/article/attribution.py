@@ -41,7 +41,8 @@ _VERBS: dict[str, frozenset[str]] = {
     "fr": _set("""a_déclaré déclare a_dit dit a_affirmé affirme a_ajouté ajoute a_expliqué
         explique a_estimé estime a_souligné souligne a_indiqué indique a_précisé précise
         a_assuré assure a_annoncé annonce a_confié confie a_lancé lance a_martelé martèle
-        a_répondu répond a_insisté insiste a_prévenu prévient a_reconnu reconnaît a_rappelé
+        a_répondu répond a_insisté insiste a_prévenu prévient stipule prévoit a_reconnu reconnaît
+        a_rappelé
         rappelle a_regretté regrette a_averti avertit a_jugé juge a_commenté selon d'après"""),
     "es": _set("""dijo dice afirmó afirma declaró declara señaló señala aseguró asegura explicó
         explica añadió añade agregó agrega indicó indica sostuvo sostiene manifestó expresó
@@ -70,6 +71,7 @@ _PRONOUNS = _set("""er sie il elle ils elles él ella ellos ele ela lui lei он
 _NOT_NAMES = _set("""der die das ein eine einer dem den des er sie es wir ich dies diese auch
     aber und le la les un une il elle ce cette mais et el los las uno una él ella pero y o
     lo o os as um uma il lo gli una lui lei ma e он она они это но и а""")
+_COMPLEMENTIZERS = _set("que qu' dass daß che что що że dat")
 _PARTICLES = _set("von van der den de du des la le del della di da dos das al el bin ibn y e")
 
 _TOKEN = re.compile(r"[^\W\d_][\w’'-]*|\d[\w.]*|[,.;:!?—–()]")
@@ -178,7 +180,11 @@ def _leading(before: str, verbs: frozenset[str]) -> Attribution | None:
         name = _name_before(tokens[:i])
         if name:
             return Attribution(name, verb)
-        return _noun_phrase(tokens[i + size :], verb)
+        rest = tokens[i + size :]
+        if rest and rest[0].lower() in _COMPLEMENTIZERS and i:
+            # "Le texte stipule que « … »": the subject is the phrase before the verb.
+            return Attribution(" ".join(tokens[max(0, i - 4) : i]), verb)
+        return _noun_phrase(rest, verb)
     if before.rstrip().endswith(":"):
         name = _first_name(tokens)
         return Attribution(name, ":") if name else None
