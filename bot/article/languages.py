@@ -28,7 +28,8 @@ _URDU_ONLY = re.compile(r"[\u06d2\u06ba\u0679\u0688\u0691\u06d3\u06d4]")
 # A dateline in front of a first sentence, as news outside English writes it: a place with
 # its country or agency in brackets, maybe a second place and a date, then a dash
 # ("Lyon (Frankreich), 29.02.2012 – ", "MADRID, 12 mar (EFE).- ", "دمشق، سوريا (CNN) -- ");
-# a place or agency in brackets alone where the script has no capitals ("واشنگٹن (ویب ڈیسک) ");
+# in scripts without capitals, a place with its agency or desk in brackets, or a colon
+# ("واشنگٹن (ویب ڈیسک) ", "کوئٹہ (اے پی پی)", "اسلام آباد: ");
 # or a short place and a spaced dash ("نیویارک — ").
 _PLACE = r"[^\W\d_][^\n()–—:.!?؟۔।。]{0,60}?"
 _BRACKETS = r"\([^()\n]{1,60}\)"
@@ -40,7 +41,7 @@ _FOREIGN_DATELINE = re.compile(
         (?:\s*/\s*{_PLACE}\s*{_BRACKETS})?
         (?:\s*,\s*[\w .]{{1,25}}?)?
         \s*(?:[—–:]|-{{1,2}}|\.-|\.?\s*-)\s+
-      | (?=[^a-zA-Z]*$|[^a-zA-Z]{{1,40}}\(){_PLACE}\s*{_BRACKETS}\s+
+      | {_CASELESS}(?:\s+{_CASELESS}){{0,2}}\s*(?:{_BRACKETS}|:)\s*
       | (?:{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,2}}|{_CASELESS}(?:\s+{_CASELESS}){{0,2}})
         \s+[—–]\s+
     )""",
