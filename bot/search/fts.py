@@ -24,8 +24,8 @@ TABLES = ("fts_stemmed", "fts_exact")
 SEQ_BITS = 20  # row id = publication minute << SEQ_BITS | sequence within that minute
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # highlight markers; never in indexed text
 
-_TOKENIZE_EXACT = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
-_TOKENIZE_STEMMED = f"porter {_TOKENIZE_EXACT}"
+TOKENIZE_EXACT = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
+TOKENIZE_STEMMED = f"porter {TOKENIZE_EXACT}"
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")
 
 SCHEMA = (
@@ -41,11 +41,11 @@ SCHEMA = (
     )""",
     f"""CREATE VIRTUAL TABLE fts_stemmed USING fts5(
         title, lead, text, content='articles', content_rowid='rowid',
-        tokenize="{_TOKENIZE_STEMMED}"
+        tokenize="{TOKENIZE_STEMMED}"
     )""",
     f"""CREATE VIRTUAL TABLE fts_exact USING fts5(
         title, lead, text, content='articles', content_rowid='rowid',
-        tokenize="{_TOKENIZE_EXACT}", prefix='3'
+        tokenize="{TOKENIZE_EXACT}", prefix='3'
     )""",
     """CREATE TRIGGER articles_insert AFTER INSERT ON articles BEGIN
         INSERT INTO fts_stemmed(rowid, title, lead, text)

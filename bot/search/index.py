@@ -34,12 +34,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from bot.errors import QueryError, StoreError
 from bot.models import StoredArticle
 from bot.search.fts import (
-    MARK_CLOSE,
-    MARK_OPEN,
     SCHEMA,
     SCHEMA_VERSION,
     SEQ_BITS,
@@ -50,8 +49,9 @@ from bot.search.fts import (
     optimize,
     upsert,
 )
-from bot.search.query import Fts5Query, Query, parse_query, to_fts5
-from bot.search.snippet import Segment, Span, make_snippet, merge_spans, spans_from_marked
+from bot.search.highlight import SCAN_CHARS, match_spans
+from bot.search.query import Fts5Query, Query, highlight_fts5, parse_query, to_fts5
+from bot.search.snippet import Segment, make_snippet, merge_spans
 from bot.store.atomic import fsync_dir
 
 INDEX_FILENAME = "search.sqlite3"
@@ -237,11 +237,12 @@ class SearchIndex:
                     f"ORDER BY score DESC, {main}.rowid DESC LIMIT ? OFFSET ?",
                     (*params, limit, offset),
                 ).fetchall()
-                hits = self._hits(ranked, fts, snippet_chars)
+                meta = self._meta([row[0] for row in ranked])
             except sqlite3.OperationalError as exc:
                 if "fts5" in str(exc):  # a query the engine refuses after all
                     raise QueryError("That search could not be run; try plainer words.") from exc
                 raise StoreError(f"the search index cannot be read: {exc}") from exc
+        hits = _hits(ranked, meta, highlight_fts5(parsed), snippet_chars)  # outside the lock
         return SearchPage(hits=hits, total=int(total), offset=offset, limit=limit)
 
     def matching_ids(self, query: str | Query) -> set[str]:
@@ -291,46 +292,45 @@ class SearchIndex:
     def _write(self) -> Transaction:
         return Transaction(self._db, self._lock)
 
-    def _hits(
-        self, ranked: Sequence[tuple[int, float]], fts: Fts5Query, snippet_chars: int
-    ) -> tuple[SearchHit, ...]:
-        if not ranked:
-            return ()
-        rowids = [row[0] for row in ranked]
+    def _meta(self, rowids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+        """Each hit's identity and the start of its text (all a snippet reads)."""
+        if not rowids:
+            return {}
         marks = ", ".join("?" * len(rowids))
-        meta = {
+        return {
             row[0]: row[1:]
             for row in self._db.execute(
-                "SELECT rowid, id, title, feed, published, link, text FROM articles "  # noqa: S608
-                f"WHERE rowid IN ({marks})",
-                rowids,
+                "SELECT rowid, id, title, feed, published, link, substr(text, 1, ?) "  # noqa: S608
+                f"FROM articles WHERE rowid IN ({marks})",
+                (SCAN_CHARS, *rowids),
             )
         }
-        spans: dict[int, list[Span]] = {rowid: [] for rowid in rowids}
-        for table, side in (("fts_stemmed", fts.stemmed), ("fts_exact", fts.exact)):
-            if not side.match:
-                continue
-            for rowid, marked in self._db.execute(
-                f"SELECT rowid, highlight({table}, 2, ?, ?) FROM {table} "  # noqa: S608
-                f"WHERE {table} MATCH ? AND rowid IN ({marks})",
-                (MARK_OPEN, MARK_CLOSE, side.match, *rowids),
-            ):
-                spans[rowid] += spans_from_marked(marked or "", MARK_OPEN, MARK_CLOSE)[1]
-        hits = []
-        for rowid, score in ranked:
-            article_id, title, feed, published, link, text = meta[rowid]
-            hits.append(
-                SearchHit(
-                    id=article_id,
-                    title=title,
-                    feed=feed,
-                    published=datetime.fromisoformat(published),
-                    link=link,
-                    snippet=make_snippet(text, merge_spans(spans[rowid]), snippet_chars),
-                    score=float(score),
-                )
+
+
+def _hits(
+    ranked: Sequence[tuple[int, float]],
+    meta: dict[int, tuple[Any, ...]],
+    query: Fts5Query,
+    snippet_chars: int,
+) -> tuple[SearchHit, ...]:
+    """The hits with their snippets: the terms are found in a bounded window of each text."""
+    texts = [meta[rowid][5] for rowid, _ in ranked]
+    spans = match_spans(texts, query)
+    hits = []
+    for (rowid, score), text, found in zip(ranked, texts, spans, strict=True):
+        article_id, title, feed, published, link, _ = meta[rowid]
+        hits.append(
+            SearchHit(
+                id=article_id,
+                title=title,
+                feed=feed,
+                published=datetime.fromisoformat(published),
+                link=link,
+                snippet=make_snippet(text, merge_spans(found), snippet_chars),
+                score=float(score),
             )
-        return tuple(hits)
+        )
+    return tuple(hits)
 
 
 class ArticleMatcher:

@@ -19,6 +19,7 @@ from typing import Any
 from bot.errors import QueryError, StoreError
 from bot.models import StoredArticle
 from bot.search.fts import MARK_CLOSE, MARK_OPEN, clean, minute_of, utc
+from bot.search.highlight import SCAN_CHARS
 from bot.search.index import Ranking, SearchHit, SearchPage
 from bot.search.pgquery import EXACT_CONFIG, STEMMED_CONFIG, PgQuery, to_pg
 from bot.search.query import Query, parse_query
@@ -174,7 +175,8 @@ class PgSearchIndex:
             if not side.match:
                 continue
             rows = conn.execute(
-                f"SELECT id, ts_headline('{side.config}', newsbot_words(text), ({side.match}), %s) "  # noqa: S608
+                f"SELECT id, ts_headline('{side.config}', newsbot_words(left(text, {SCAN_CHARS})), "  # noqa: S608
+                f"({side.match}), %s) "
                 "FROM search_docs WHERE id = ANY(%s)",
                 [*side.match_params, _HEADLINE, ids],
             ).fetchall()
@@ -187,7 +189,9 @@ class PgSearchIndex:
                 feed=feed,
                 published=utc(published),
                 link=link,
-                snippet=make_snippet(text, merge_spans(spans[article_id]), snippet_chars),
+                snippet=make_snippet(
+                    text[:SCAN_CHARS], merge_spans(spans[article_id]), snippet_chars
+                ),
                 score=float(score),
             )
             for article_id, title, feed, published, link, text, score in ranked

@@ -165,6 +165,17 @@ def to_fts5(query: Query) -> Fts5Query:
     return Fts5Query(stemmed=_side(stemmed), exact=_side(exact))
 
 
+def highlight_fts5(query: Query) -> Fts5Query:
+    """Expressions that find any looked-for term (OR, no exclusions): for marking the terms in
+    a text, where the search itself needs all of them."""
+    words = [_literal(t) for t in query.terms if t.kind is TermKind.WORD and not t.is_excluded]
+    other = [_literal(t) for t in query.terms if t.kind is not TermKind.WORD and not t.is_excluded]
+    return Fts5Query(
+        stemmed=Fts5Side(match=" OR ".join(words) or None),
+        exact=Fts5Side(match=" OR ".join(other) or None),
+    )
+
+
 def tokenize(text: str) -> list[str]:
     """The words FTS5's unicode61 tokenizer (with marks as word characters) finds, lowercased.
 
