@@ -47,10 +47,13 @@ def parse_date(text: str) -> date | None:
 
 
 def parse_iso_date(value: str | None) -> date | None:
-    """The date at the start of an ISO 8601 string ('2022-01-11T08:00:00Z'), or None."""
+    """The date at the start of an ISO 8601 string ('2022-01-11T08:00:00Z', or in the basic
+    format '20180619T055000+0900'), or None."""
     if not value:
         return None
-    match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", value)
+    match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", value.strip()) or re.match(
+        r"^(\d{4})(\d{2})(\d{2})(?:T|$)", value.strip()
+    )
     if not match:
         return None
     try:

@@ -20,8 +20,11 @@ _HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``newsbot`` console script; returns the exit code."""
-    parser = _build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # extract and summarize need none of the other commands' modules (the bot, its scheduler
+    # and Telegram library take longer to import than many pages take to read)
+    parser = _build_parser(with_others=arguments[:1] not in (["extract"], ["summarize"]))
+    args = parser.parse_args(arguments)
     try:
         code: int = args.handler(args)
     except NewsbotError as exc:
@@ -32,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _build_parser(with_others: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -62,7 +65,7 @@ def _build_parser() -> argparse.ArgumentParser:
     # Other modules add their own commands: each has ``add_commands(commands)`` that adds
     # subparsers with ``set_defaults(handler=...)``; a handler takes the parsed args and
     # returns the exit code.
-    for add_commands in _command_modules():
+    for add_commands in _command_modules() if with_others else []:
         add_commands(commands)
     return parser
 
