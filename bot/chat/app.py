@@ -34,6 +34,7 @@ from telegram.ext import (
     Application,
     CallbackContext,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     filters,
@@ -43,7 +44,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.admin import commands as admin
 from bot.admin.commands import ADMIN_COMMANDS
 from bot.admin.desk import AdminDesk
-from bot.chat import callbacks, commands, pauses
+from bot.chat import callbacks, channels, commands, members, pauses
 from bot.chat import services as chat_services
 from bot.chat.commands import COMMANDS
 from bot.chat.services import Services
@@ -67,6 +68,7 @@ from bot.store.datadir import Store
 log = logging.getLogger("newsbot.app")
 
 DEFAULT_API_URL = "https://api.telegram.org"
+CHANNEL_BUTTONS = r"^(ch:|@-100)"  # bot.chat.buttons: channel buttons and bound ones
 DIGEST_JOB = "digest-tick"
 HEALTH_JOB = "feed-health"
 POLL_DRAIN_SHARE = 0.5  # of drain_timeout_s that running poll cycles get to commit
@@ -222,6 +224,7 @@ def add_handlers(app: BotApp) -> None:
         ("alerts", commands.alerts),
         ("timezone", commands.timezone),
         ("help", commands.help_command),
+        ("channels", channels.channels_command),
         ("addfeed", admin.addfeed),
         ("removefeed", admin.removefeed),
         ("pausefeed", admin.pausefeed),
@@ -236,11 +239,16 @@ def add_handlers(app: BotApp) -> None:
     ):
         app.add_handler(CommandHandler(name, handler))
     app.add_handler(MessageHandler(filters.Document.ALL, admin.document))
+    app.add_handler(ChatMemberHandler(members.member_changed, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(CallbackQueryHandler(channels.press, pattern=CHANNEL_BUTTONS))
     app.add_handler(CallbackQueryHandler(callbacks.button))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, commands.chat_migrated))
     app.add_handler(MessageHandler(filters.COMMAND, commands.unknown))
     app.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, commands.chatter)
+        MessageHandler(
+            filters.ChatType.PRIVATE & ~filters.COMMAND & (filters.TEXT | filters.FORWARDED),
+            channels.private_message,
+        )
     )
     app.add_error_handler(commands.on_error)
 

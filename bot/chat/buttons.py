@@ -17,7 +17,7 @@ from bot.delivery.prefs import MAX_ITEMS, MIN_ITEMS, EmptyDigest, LinkPreview
 
 MAX_DATA_BYTES = 64
 MAX_OFFSET = 10_000
-SCREENS = ("main", "times", "zone", "items", "feeds", "empty", "previews")
+SCREENS = ("main", "times", "zone", "items", "feeds", "empty", "previews", "alerts")
 
 # Digest time presets: button key -> (label, what /settings times would take).
 TIME_PRESETS: dict[str, tuple[str, str]] = {
@@ -129,6 +129,25 @@ class ImportAnswer:
     ref: str
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelMenu:
+    """Open a channel's settings from the private chat (``chat_id``: the channel)."""
+
+    chat_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AddChannel:
+    """Start adding a channel: the bot asks for a forwarded post or the channel's name."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeChannel:
+    """Serve a paused channel again (once the bot may post there)."""
+
+    chat_id: int
+
+
 Button = (
     SearchMore
     | ShowScreen
@@ -144,6 +163,9 @@ Button = (
     | NextDigest
     | AdminPick
     | ImportAnswer
+    | ChannelMenu
+    | AddChannel
+    | ResumeChannel
 )
 
 
@@ -196,6 +218,12 @@ def _encode(button: Button) -> str:
             return MORE_BUTTON_DATA
         case AdminPick(action=action, key=key):
             return f"ad:{action}:{key}"
+        case ChannelMenu(chat_id=chat_id):
+            return f"ch:{chat_id}"
+        case AddChannel():
+            return "ch:add"
+        case ResumeChannel(chat_id=chat_id):
+            return f"ch:rs:{chat_id}"
         case ImportAnswer(confirm=confirm, ref=ref):
             return f"im:{'y' if confirm else 'n'}:{ref}"
     raise TypeError(f"not a button: {button!r}")
@@ -247,6 +275,8 @@ def parse_button(data: str | None) -> Button | None:
     if kind == "ad":
         action, _, key = rest.partition(":")
         return AdminPick(action, key) if action in ADMIN_ACTIONS and _KEY.fullmatch(key) else None
+    if kind == "ch":
+        return _channel_button(rest)
     if kind == "im":
         answer, _, ref = rest.partition(":")
         return (
@@ -255,3 +285,30 @@ def parse_button(data: str | None) -> Button | None:
             else None
         )
     return None
+
+
+_CHANNEL_ID = re.compile(r"-100\d{1,13}")
+
+
+def _channel_button(rest: str) -> Button | None:
+    if rest == "add":
+        return AddChannel()
+    if rest.startswith("rs:") and _CHANNEL_ID.fullmatch(rest[3:]):
+        return ResumeChannel(int(rest[3:]))
+    return ChannelMenu(int(rest)) if _CHANNEL_ID.fullmatch(rest) else None
+
+
+def for_channel(chat_id: int, data: str) -> str:
+    """A settings button's data, bound to a channel edited from a private chat."""
+    bound = f"@{chat_id}|{data}"
+    if len(bound.encode("utf-8")) > MAX_DATA_BYTES:
+        raise ValueError(f"callback data over {MAX_DATA_BYTES} bytes: {bound!r}")
+    return bound
+
+
+def split_channel(data: str | None) -> tuple[int | None, str | None]:
+    """(the channel a button is bound to or None, the button's own data)."""
+    if not data or not data.startswith("@"):
+        return None, data
+    chat, _, rest = data[1:].partition("|")
+    return (int(chat), rest) if _CHANNEL_ID.fullmatch(chat) and rest else (None, None)

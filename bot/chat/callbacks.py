@@ -7,6 +7,7 @@ Callback data is untrusted (bot.chat.buttons parses it); a button that no longer
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 
 from telegram import CallbackQuery, Update
 from telegram.constants import ParseMode
@@ -43,7 +44,9 @@ from bot.chat.services import (
     services,
     target_of,
 )
-from bot.chat.settings_ui import Row, Screen, describe_prefs, find_name, screen, toggle
+from bot.chat.settings_ui import Row, Screen, find_name, toggle
+from bot.chat.settings_ui import screen as settings_screen
+from bot.config import FeedConfig
 from bot.delivery.prefs import ChatPrefs, parse_schedule
 from bot.delivery.target import Target
 from bot.errors import PrefsError
@@ -82,13 +85,13 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         gone = s.chats.remove_alert(chat_id, pressed.alert_id)
         await query.answer(f"Removed: {gone.words}" if gone else "That alert was removed already.")
         text, rows = alerts_screen(s.chats, chat_id)
-        await _edit(query, text, rows)
+        await edit(query, text, rows)
         return
     prefs = s.chats.get(chat_id)
     if prefs is None or not prefs.active:
         await query.answer(not_subscribed(prefs), show_alert=True)
         return
-    await _settings_button(query, s, prefs, pressed)
+    await settings_button(query, s, prefs, pressed)
 
 
 async def _search_more(
@@ -100,12 +103,15 @@ async def _search_more(
         return
     text, rows = await search_page(s, chat_id, words, pressed.offset)
     await query.answer()
-    await _edit(query, text, rows)
+    await edit(query, text, rows)
 
 
 async def _next_digest(query: CallbackQuery, s: Services, chat_id: Target) -> None:
     """The stories the digest held back, now; the pressed button goes (it has done its job)."""
     prefs = s.chats.get(chat_id)
+    if prefs is not None and prefs.is_channel:  # never offered in a channel: forged
+        await query.answer(STALE)
+        return
     if prefs is None or not prefs.active:
         await query.answer(not_subscribed(prefs), show_alert=True)
         return
@@ -117,11 +123,24 @@ async def _next_digest(query: CallbackQuery, s: Services, chat_id: Target) -> No
     await s.digests.send_digest(chat_id, s.clock())
 
 
-async def _settings_button(
-    query: CallbackQuery, s: Services, prefs: ChatPrefs, pressed: Button
+ScreenFor = Callable[[str, ChatPrefs], Screen]
+
+
+async def settings_button(
+    query: CallbackQuery,
+    s: Services,
+    prefs: ChatPrefs,
+    pressed: Button,
+    show: ScreenFor | None = None,
 ) -> None:
+    """Apply a settings button to ``prefs`` and show the screen it leads to (``show``: how a
+    screen looks, by name; a channel's carry its name and bound buttons)."""
     now = s.clock()
     feeds = s.feeds
+
+    def screen(name: str, prefs: ChatPrefs, feeds: Sequence[FeedConfig]) -> Screen:
+        return show(name, prefs) if show is not None else settings_screen(name, prefs, feeds)
+
     changed: ChatPrefs | None = None
     back_to = "main"
     note = ""
@@ -132,7 +151,8 @@ async def _settings_button(
             return
         if isinstance(pressed, CloseMenu):
             await query.answer()
-            await _edit(query, "<b>Settings</b>\n" + describe_prefs(prefs), [])
+            done = screen("main", prefs, feeds).text.split("\n\n")[0]
+            await edit(query, done, [])
             return
         if isinstance(pressed, SetTimes):
             text = TIME_PRESETS[pressed.preset][1]
@@ -172,10 +192,10 @@ async def _settings_button(
 
 
 async def _show(query: CallbackQuery, shown: Screen) -> None:
-    await _edit(query, shown.text, shown.rows)
+    await edit(query, shown.text, shown.rows)
 
 
-async def _edit(query: CallbackQuery, text: str, rows: list[Row] | tuple[Row, ...]) -> None:
+async def edit(query: CallbackQuery, text: str, rows: list[Row] | tuple[Row, ...]) -> None:
     """Replace the pressed message's text and buttons (unchanged content is fine)."""
     try:
         await query.edit_message_text(

@@ -23,7 +23,9 @@ from bot.chat.replies import reply, reply_screen
 from bot.chat.services import (
     ADMINS_ONLY,
     Services,
+    managed_channel,
     may_change,
+    may_manage,
     move_chat,
     save_prefs,
     services,
@@ -63,6 +65,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("alert", "<words>", "get new articles matching these words at once"),
     ("alerts", "", "list and remove your alerts"),
     ("timezone", "<zone>", "set your time zone, e.g. Asia/Karachi"),
+    ("channels", "", "post digests and alerts in a channel you run"),
     ("help", "", "what I can do"),
 )
 
@@ -71,6 +74,7 @@ SETTINGS_USAGE = (
     "/settings zone Asia/Karachi, /settings items 10, /settings empty note|silent, "
     "/settings lead 1|2, /settings previews below|above|off"
 )
+CHANNEL_SETTINGS = "Send /channels and press the channel to see its settings."
 NOT_SUBSCRIBED = "This chat is not subscribed yet: send /start first."
 UNSUBSCRIBED = "You are unsubscribed; /start to subscribe again."
 
@@ -246,17 +250,28 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat_id is None:
         return
     s = services(context)
-    prefs = _subscribed(update, context)
-    if prefs is None:
-        await _refuse(update, context)
-        return
     args = _args(context)
-    if not args:
-        await reply_screen(update, main_screen(prefs))
+    channel = await _channel_args(update, context, args)
+    if isinstance(channel, str):
+        await reply(update, channel, html=False)
         return
-    if not await may_change(update, context):
-        await reply(update, ADMINS_ONLY, html=False)
-        return
+    if channel is not None:
+        prefs, args = channel
+        if not args:
+            await reply(update, CHANNEL_SETTINGS, html=False)
+            return
+    else:
+        found = _subscribed(update, context)
+        if found is None:
+            await _refuse(update, context)
+            return
+        prefs = found
+        if not args:
+            await reply_screen(update, main_screen(prefs))
+            return
+        if not await may_change(update, context):
+            await reply(update, ADMINS_ONLY, html=False)
+            return
     what, _, value = args.partition(" ")
     try:
         changed = change_setting(prefs, what.lower(), value.strip(), s.clock())
@@ -267,7 +282,26 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, SETTINGS_USAGE, html=False)
         return
     save_prefs(s, changed)
-    await reply(update, "Saved.\n" + describe_prefs(changed))
+    where = f" for 📣 <b>{escape_text(changed.title)}</b>" if changed.is_channel else ""
+    await reply(update, f"Saved{where}.\n" + describe_prefs(changed))
+
+
+async def _channel_args(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, args: str
+) -> tuple[ChatPrefs, str] | str | None:
+    """``/settings @channel …`` or ``/alert @channel …`` in a private chat: the channel's
+    preferences and the rest of the arguments; a refusal when the user no longer administers
+    it; None when the arguments name no channel the user manages."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or chat.type != "private" or not args:
+        return None
+    first, _, rest = args.partition(" ")
+    prefs = managed_channel(services(context), user.id, first)
+    if prefs is None:
+        return None
+    if not await may_manage(context, prefs.chat_id, user.id):
+        return f"You are not an administrator of {prefs.title} any more."
+    return prefs, rest.strip()
 
 
 def change_setting(prefs: ChatPrefs, what: str, value: str, now: datetime) -> ChatPrefs | None:
@@ -347,13 +381,21 @@ async def alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             html=False,
         )
         return
-    prefs = _subscribed(update, context)
-    if prefs is None:
-        await _refuse(update, context)
+    channel = await _channel_args(update, context, words)
+    if isinstance(channel, str):
+        await reply(update, channel, html=False)
         return
-    if not await may_change(update, context):
-        await reply(update, ADMINS_ONLY, html=False)
-        return
+    if channel is not None:
+        prefs, words = channel
+    else:
+        found = _subscribed(update, context)
+        if found is None:
+            await _refuse(update, context)
+            return
+        if not await may_change(update, context):
+            await reply(update, ADMINS_ONLY, html=False)
+            return
+        prefs = found
     s = services(context)
     try:
         saved = s.chats.add_alert(prefs.target, words, s.clock())

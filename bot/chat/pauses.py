@@ -73,11 +73,10 @@ async def pause_topic(s: Services, target: Target, reason: str) -> ChatPrefs | N
 def manager_notices(prefs: ChatPrefs, now: datetime) -> list[Outgoing]:
     """What a paused channel's managers are told in their private chats."""
     title = escape_text(prefs.title or str(prefs.chat_id))
-    why = (
-        "I lost the right to post there"
-        if prefs.paused == CANNOT_POST
-        else "I was removed from it, or it is gone"
-    )
+    why = {
+        CANNOT_POST: "I lost the right to post there",
+        REMOVED: "I can no longer post there (removed, or not an admin with “Post messages”)",
+    }.get(prefs.paused, "I can no longer post there")
     text = (
         f"⏸ Digests to the channel <b>{title}</b> are paused: {why}. Nothing queued for it "
         "will be sent. Make me an administrator with “Post messages” again, then press "

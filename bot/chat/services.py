@@ -8,12 +8,14 @@ preferences, the digest queue and the ledger in step.
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from telegram import Message, Update
+from telegram import Bot, ChatMember, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.config import Config, FeedConfig
@@ -28,6 +30,8 @@ from bot.search.index import SearchIndex
 log = logging.getLogger("newsbot.chats")
 
 MAX_SEARCH_REFS = 2000
+STATUS_TTL_S = 300.0
+MAX_STATUSES = 10_000
 
 
 class SearchRefs:
@@ -50,6 +54,31 @@ class SearchRefs:
         return self._queries.get(ref)
 
 
+class StatusCache:
+    """Chat members as getChatMember gave them, kept for ``ttl_s`` (admin rights change
+    rarely; a change is seen within minutes, not never)."""
+
+    def __init__(self, ttl_s: float = STATUS_TTL_S) -> None:
+        self.ttl_s = ttl_s
+        self._seen: dict[tuple[int, int], tuple[float, ChatMember]] = {}
+
+    async def member(self, bot: Bot, chat_id: int, user_id: int) -> ChatMember:
+        """The user's membership (raises TelegramError when Telegram cannot tell)."""
+        now = time.monotonic()
+        found = self._seen.get((chat_id, user_id))
+        if found is not None and now - found[0] < self.ttl_s:
+            return found[1]
+        member = await bot.get_chat_member(chat_id, user_id)
+        if len(self._seen) > MAX_STATUSES:
+            self._seen.clear()
+        self._seen[(chat_id, user_id)] = (now, member)
+        return member
+
+    def forget(self, chat_id: int) -> None:
+        """Statuses in this chat changed (the bot's own did): ask again."""
+        self._seen = {k: v for k, v in self._seen.items() if k[0] != chat_id}
+
+
 @dataclass
 class Services:
     """What the handlers use: the running bot's parts."""
@@ -61,6 +90,8 @@ class Services:
     defaults: PrefsDefaults
     clock: Callable[[], datetime]
     searches: SearchRefs = field(default_factory=SearchRefs)
+    statuses: StatusCache = field(default_factory=lambda: StatusCache())
+    awaiting_channel: set[int] = field(default_factory=set)  # users asked for a channel
     feeds_in_force: Callable[[], tuple[FeedConfig, ...]] | None = None
     delivery: Delivery | None = None  # to drop what is queued for a paused chat
 
@@ -143,3 +174,26 @@ def topic_name(update: Update) -> str:
     origin = message.reply_to_message
     created = origin.forum_topic_created if origin is not None else None
     return created.name if created is not None else ""
+
+
+async def may_manage(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+    """Whether the user is an administrator (or the creator) of the chat now (cached for
+    minutes); False when Telegram cannot tell."""
+    try:
+        member = await services(context).statuses.member(context.bot, chat_id, user_id)
+    except TelegramError:
+        return False
+    return member.status in ADMIN_STATUSES
+
+
+def managed_channel(s: Services, user_id: int, ref: str) -> ChatPrefs | None:
+    """The channel among those the user manages that ``ref`` names (``@username`` or its id),
+    or None."""
+    wanted = ref.strip().casefold()
+    for prefs in s.chats.managed_by(user_id):
+        names = {str(prefs.chat_id)} | (
+            {"@" + prefs.username.casefold()} if prefs.username else set()
+        )
+        if wanted in names:
+            return prefs
+    return None

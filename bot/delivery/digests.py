@@ -159,6 +159,9 @@ def plan_digest(
     previewing = prefs.link_preview is not LinkPreview.OFF
     last = len(rendered.texts) - 1
     more = min(rendered.held_stories, prefs.items_per_digest)
+    # A channel's readers cannot ask for a digest: held stories wait for its next one there.
+    is_pressable = more and not prefs.is_channel
+    next_button = ((f"Next {more} ›", MORE_BUTTON_DATA),) if is_pressable else ()
     messages = [
         Outgoing(
             f"digest:{where}:{batch}:{i}",
@@ -167,7 +170,7 @@ def plan_digest(
             rendered.ids[i],
             "digest",
             thread_id,
-            buttons=((f"Next {more} ›", MORE_BUTTON_DATA),) if i == last and more else (),
+            buttons=next_button if i == last else (),
             preview_url=rendered.previews[i] if previewing else None,
             preview_above=prefs.link_preview is LinkPreview.ABOVE,
         )

@@ -12,10 +12,13 @@ from bot.chat.buttons import (
     MAX_DATA_BYTES,
     TIME_PRESETS,
     ZONE_PRESETS,
+    AddChannel,
     AllFeeds,
     Button,
+    ChannelMenu,
     CloseMenu,
     RemoveAlert,
+    ResumeChannel,
     SearchMore,
     SetEmpty,
     SetItems,
@@ -24,9 +27,11 @@ from bot.chat.buttons import (
     ShowScreen,
     ToggleFeed,
     encode_button,
+    for_channel,
     name_key,
     parse_button,
     search_more,
+    split_channel,
 )
 from bot.chat.settings_ui import toggle
 from bot.delivery.digests import plan_digest
@@ -47,6 +52,9 @@ BUTTONS: list[Button] = [
     CloseMenu(),
     SearchMore(10, query="flood relief"),
     SearchMore(5, ref="1f"),
+    ChannelMenu(-1001234567890),
+    AddChannel(),
+    ResumeChannel(-1009999999999999),
 ]
 
 
@@ -124,3 +132,23 @@ def test_a_digest_delivers_each_new_article_in_exactly_one_message(
     assert sorted([*delivered, *plan.held]) == sorted(a.id for a in news)
     assert delivered
     assert len({m.key for m in messages}) == len(messages)
+
+
+def test_settings_buttons_bound_to_a_channel_fit_and_read_back() -> None:
+    """Every settings button bound to the longest channel id fits Telegram's 64 bytes and
+    splits back into the channel and the button."""
+    for button in BUTTONS:
+        if isinstance(button, SearchMore | ChannelMenu | AddChannel | ResumeChannel):
+            continue
+        data = for_channel(-1009999999999999, encode_button(button))
+        assert len(data.encode()) <= MAX_DATA_BYTES
+        chat_id, inner = split_channel(data)
+        assert chat_id == -1009999999999999
+        assert parse_button(inner) == button
+
+
+@given(st.text(max_size=80))
+def test_forged_channel_bindings_never_name_a_chat_that_is_not_a_channel(data: str) -> None:
+    """Whatever a client sends, a binding is a -100… id with a button, or nothing."""
+    chat_id, _ = split_channel("@" + data)
+    assert chat_id is None or str(chat_id).startswith("-100")
