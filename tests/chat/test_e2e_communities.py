@@ -30,6 +30,7 @@ new_feed_backlog = 10
 digest_tick_s = 0.2
 drain_timeout_s = 3.0
 group_admins_only = true
+allow_private_feeds = true
 """
 CHANNEL, OTHER, NO_POST = -1001777, -1001888, -1001999
 FORUM = -1001555
