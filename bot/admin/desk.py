@@ -24,7 +24,7 @@ from telegram.error import TelegramError
 
 from bot.config import FEEDS_FILE, Config, FeedConfig
 from bot.delivery.chats import Chats
-from bot.delivery.ledger import Ledger
+from bot.delivery.contract import DeliveryLedger
 from bot.errors import ConfigFileError
 from bot.feedconfig.diff import FeedChanges, describe_changes
 from bot.feedconfig.opml import OpmlFeed
@@ -33,7 +33,7 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.health import decide_notices
 from bot.ingest.poll import Poller, settings_from_config
 from bot.logfields import fields
-from bot.store.datadir import Store
+from bot.store.contract import ArticleStore
 
 log = logging.getLogger("newsbot.admin")
 
@@ -50,8 +50,8 @@ class AdminDesk:
         self,
         bot: Bot,
         config: Config,
-        store: Store,
-        ledger: Ledger,
+        store: ArticleStore,
+        ledger: DeliveryLedger,
         chats: Chats,
         clock: Callable[[], datetime],
         *,

@@ -49,9 +49,10 @@ from bot.chat import services as chat_services
 from bot.chat.commands import COMMANDS
 from bot.chat.services import Services
 from bot.config import BotSettings, Config
+from bot.delivery.backend import open_ledger
 from bot.delivery.chats import Chats
+from bot.delivery.contract import DeliveryLedger
 from bot.delivery.digests import Digests
-from bot.delivery.ledger import Ledger
 from bot.delivery.prefs import defaults_from_settings
 from bot.delivery.sender import Delivery, DeliverySettings, build_rate_limiter
 from bot.delivery.target import Target
@@ -62,8 +63,10 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.jobs import JOB_KWARGS, PollTicker, register_poll_job
 from bot.ingest.poll import Poller
 from bot.logfields import fields
-from bot.search.index import SearchIndex
-from bot.store.datadir import Store
+from bot.search.backend import open_index
+from bot.search.contract import TextIndex
+from bot.store.backend import open_store
+from bot.store.contract import ArticleStore
 
 log = logging.getLogger("newsbot.app")
 
@@ -80,9 +83,9 @@ BotApp = Application[Any, Any, Any, Any, Any, Any]
 class Runtime:
     """The parts ``serve`` starts and stops (kept in ``bot_data["runtime"]``)."""
 
-    store: Store
-    index: SearchIndex
-    ledger: Ledger
+    store: ArticleStore
+    index: TextIndex
+    ledger: DeliveryLedger
     delivery: Delivery
     digests: Digests
     ticker: PollTicker | None
@@ -107,9 +110,9 @@ def build_app(
     *,
     token: str,
     api_url: str | None = None,
-    store: Store | None = None,
-    index: SearchIndex | None = None,
-    ledger: Ledger | None = None,
+    store: ArticleStore | None = None,
+    index: TextIndex | None = None,
+    ledger: DeliveryLedger | None = None,
     poller: Poller | None = None,
     request: BaseRequest | None = None,
     fetcher: Fetcher | None = None,
@@ -134,12 +137,14 @@ def build_app(
         builder = builder.request(HTTPXRequest(connection_pool_size=send.concurrency + 4))
     app: BotApp = builder.build()
 
-    store = store if store is not None else Store.open(config.data_dir)
-    index = index if index is not None else SearchIndex.in_data_dir(config.data_dir)
+    store = store if store is not None else open_store(config)
+    index = index if index is not None else open_index(store, config.data_dir)
     ledger = (
         ledger
         if ledger is not None
-        else Ledger.open(config.data_dir, retention_days=config.settings.store.retention_days)
+        else open_ledger(
+            store, config.data_dir, retention_days=config.settings.store.retention_days
+        )
     )
     chats = Chats(store.chat_store)
     if poller is not None:  # renames made in feeds.toml while the bot was down

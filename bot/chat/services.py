@@ -25,7 +25,7 @@ from bot.delivery.prefs import ChatPrefs, PrefsDefaults
 from bot.delivery.sender import Delivery
 from bot.delivery.target import Target
 from bot.logfields import fields
-from bot.search.index import SearchIndex
+from bot.search.contract import TextIndex
 
 log = logging.getLogger("newsbot.chats")
 
@@ -86,7 +86,7 @@ class Services:
     config: Config
     chats: Chats
     digests: Digests
-    index: SearchIndex
+    index: TextIndex
     defaults: PrefsDefaults
     clock: Callable[[], datetime]
     searches: SearchRefs = field(default_factory=SearchRefs)

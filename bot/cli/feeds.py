@@ -40,7 +40,7 @@ from bot.ingest.addresses import is_public_address
 from bot.ingest.fetch import Fetcher
 from bot.ingest.health import RATE_DAYS, count_articles_by_feed, feed_health, format_health
 from bot.ingest.poll import settings_from_config
-from bot.store.datadir import Store
+from bot.store.backend import open_store
 
 
 def add_commands(commands: Any) -> None:
@@ -118,8 +118,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     states: dict[str, Any] = {}
     recent: dict[str, int] = {}
-    if (config.data_dir / "state.json").exists():
-        with Store.open(config.data_dir, read_only=True) as store:
+    if config.database_url or (config.data_dir / "state.json").exists():
+        with open_store(config, read_only=True) as store:
             states = store.feed_states()
             since = now - timedelta(days=RATE_DAYS)
             recent = count_articles_by_feed(store.iter_articles(since), now)
@@ -197,10 +197,10 @@ def _move_history(old: str, new: str) -> str:
         config = load_config(os.environ)
     except ConfigFileError as exc:
         return f"Its history was not moved (the configuration has problems: {exc})."
-    if not (config.data_dir / "state.json").exists():
+    if not config.database_url and not (config.data_dir / "state.json").exists():
         return "No data yet: nothing to move."
     try:
-        with Store.open(config.data_dir) as store:
+        with open_store(config) as store:
             moved = store.rename_feed(old, new)
     except StoreError as exc:
         if "in use" in str(exc):

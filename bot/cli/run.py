@@ -20,7 +20,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.chat.app import DEFAULT_API_URL, build_app, serve
 from bot.config import Config, load_config
-from bot.delivery.ledger import Ledger
+from bot.delivery.backend import open_ledger
 from bot.errors import NewsbotError
 from bot.ingest.pollsetup import open_poller
 
@@ -132,7 +132,9 @@ async def run_bot(
 ) -> int:
     """Open the data, build the bot and serve until stopped; returns the exit code."""
     async with open_poller(config) as poller:
-        ledger = Ledger.open(config.data_dir, retention_days=config.settings.store.retention_days)
+        ledger = open_ledger(
+            poller.store, config.data_dir, retention_days=config.settings.store.retention_days
+        )
         try:
             app = build_app(
                 config,

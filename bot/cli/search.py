@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.cli.argtypes import whole_number
-from bot.config import resolve_data_dir
+from bot.config import resolve_data_dir, resolve_database_url
+from bot.config.database import describe
 from bot.errors import StoreError
 from bot.search.index import INDEX_FILENAME, SearchHit, SearchIndex, SearchPage
+from bot.search.pgindex import PgSearchIndex
 from bot.search.snippet import render_snippet
+from bot.store.pgarchive import PgStore
 
 _BOLD = ("\x1b[1m", "\x1b[0m")
 
@@ -79,6 +82,14 @@ def format_hit_json(hit: SearchHit) -> str:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
+    url = resolve_database_url(os.environ)
+    if url is not None:
+        with PgStore.open(url) as store, PgSearchIndex(store.db) as pg_index:
+            page = pg_index.search(
+                " ".join(args.query), now=datetime.now(UTC), limit=args.limit, offset=args.offset
+            )
+        _print_page(page, args.format, sys.stdout)
+        return 0
     path = data_dir() / INDEX_FILENAME
     if not path.exists():
         raise StoreError(
@@ -114,6 +125,13 @@ def _print_page(page: SearchPage, fmt: str, out: TextIO) -> None:
 
 def _cmd_reindex(args: argparse.Namespace) -> int:
     from bot.store.datadir import Store
+
+    url = resolve_database_url(os.environ)
+    if url is not None:  # one transaction: readers see the old index until it commits
+        with PgStore.open(url) as pg_store, PgSearchIndex(pg_store.db) as pg_index:
+            count = pg_index.rebuild(pg_store.iter_articles())
+        print(f"indexed {count} articles into the database {describe(url)}", file=sys.stderr)
+        return 0
 
     directory = data_dir()
     path = directory / INDEX_FILENAME

@@ -3,7 +3,9 @@ Owns reading and checking ``config/``; imports no other part of newsbot.
 
 ``load_config(environ)`` is the one entry point: it reads ``NEWSBOT_CONFIG`` (config
 directory, default ``./config``) and ``NEWSBOT_DATA`` (data directory, default the settings'
-``[store] data_dir``, itself ``./data``) from the mapping it is given, and returns a frozen
+``[store] data_dir``, itself ``./data``) and ``NEWSBOT_DATABASE_URL`` (PostgreSQL instead of
+the data folder, else ``[store] database_url``; see bot.config.database) from the mapping it
+is given, and returns a frozen
 ``Config`` or raises ``ConfigFileError`` listing every problem with its file, line and key.
 A caller that already runs keeps its last good ``Config`` when that happens.
 
@@ -16,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.config.database import database_url
 from bot.config.feeds import FEEDS_FILE, FeedConfig, parse_feeds
 from bot.config.settings import (
     SETTINGS_FILE,
@@ -50,6 +53,7 @@ __all__ = [
     "parse_feeds",
     "parse_settings",
     "resolve_data_dir",
+    "resolve_database_url",
     "with_admins",
 ]
 
@@ -62,6 +66,7 @@ class Config:
     feeds: tuple[FeedConfig, ...]
     config_dir: Path
     data_dir: Path
+    database_url: str | None = None  # PostgreSQL holds the state (None: the data folder)
 
     def feed(self, name: str) -> FeedConfig | None:
         wanted = name.casefold()
@@ -103,10 +108,17 @@ def load_config(environ: Mapping[str, str], cwd: Path | None = None) -> Config:
         settings = with_admins(settings, parse_admins(environ.get("NEWSBOT_ADMINS", "")))
     except ConfigFileError as exc:
         problems += exc.problems
+    url: str | None = None
+    try:
+        url = database_url(environ, settings.store.database_url)
+    except ConfigFileError as exc:
+        problems += exc.problems
     if problems:
         raise ConfigFileError(problems)
     data_dir = _data_dir(base, environ, settings)
-    return Config(settings=settings, feeds=feeds, config_dir=config_dir, data_dir=data_dir)
+    return Config(
+        settings=settings, feeds=feeds, config_dir=config_dir, data_dir=data_dir, database_url=url
+    )
 
 
 def resolve_data_dir(environ: Mapping[str, str], cwd: Path | None = None) -> Path:
@@ -118,6 +130,17 @@ def resolve_data_dir(environ: Mapping[str, str], cwd: Path | None = None) -> Pat
     if not environ.get("NEWSBOT_DATA") and settings_path.exists():
         settings = parse_settings(read_text(settings_path), str(settings_path))
     return _data_dir(base, environ, settings)
+
+
+def resolve_database_url(environ: Mapping[str, str], cwd: Path | None = None) -> str | None:
+    """The database URL by the same rule as ``load_config`` (NEWSBOT_DATABASE_URL, else
+    ``[store] database_url``, else None: the data folder), for commands that need no feeds."""
+    base = cwd if cwd is not None else Path.cwd()
+    settings_path = base / (environ.get("NEWSBOT_CONFIG") or "config") / SETTINGS_FILE
+    settings = Settings()
+    if not environ.get("NEWSBOT_DATABASE_URL") and settings_path.exists():
+        settings = parse_settings(read_text(settings_path), str(settings_path))
+    return database_url(environ, settings.store.database_url)
 
 
 def _data_dir(base: Path, environ: Mapping[str, str], settings: Settings) -> Path:

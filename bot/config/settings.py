@@ -63,6 +63,7 @@ class StoreSettings:
     """Where data lives and how long it is kept."""
 
     data_dir: str = "data"
+    database_url: str = ""  # PostgreSQL instead of the data folder (bot.config.database)
     retention_days: int = number_field(30, 1, 36500)
     seen_retention_days: int = number_field(365, 1, 36500)
 

@@ -25,7 +25,7 @@ from bot.logfields import fields
 from bot.models import StoredArticle
 from bot.search.index import ArticleMatcher
 from bot.search.query import Query, parse_query
-from bot.store.datadir import Store
+from bot.store.contract import ArticleStore
 
 log = logging.getLogger("newsbot.alerts")
 K = TypeVar("K", bound=Hashable)
@@ -88,7 +88,7 @@ def alert_messages(
 class Alerts:
     """The alert check of one running bot (one event loop)."""
 
-    def __init__(self, chats: Chats, store: Store, sender: Sender) -> None:
+    def __init__(self, chats: Chats, store: ArticleStore, sender: Sender) -> None:
         self.chats = chats
         self.store = store
         self.sender = sender

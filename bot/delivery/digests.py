@@ -28,8 +28,9 @@ from typing import Protocol
 from bot.config import BotSettings
 from bot.delivery.alerts import Alerts
 from bot.delivery.chats import Chats
+from bot.delivery.contract import DeliveryLedger
 from bot.delivery.digest import compose_digest
-from bot.delivery.ledger import Ledger, Outgoing
+from bot.delivery.ledger import Outgoing
 from bot.delivery.prefs import ChatPrefs, EmptyDigest, LinkPreview, reads
 from bot.delivery.render import digest_blocks, render_nothing_new
 from bot.delivery.schedule import DueQueue, build_queue, due_chats, next_due
@@ -37,7 +38,7 @@ from bot.delivery.target import Target, as_target
 from bot.delivery.telegram_html import pack_messages, safe_link
 from bot.logfields import fields
 from bot.models import StoredArticle
-from bot.store.datadir import Store
+from bot.store.contract import ArticleStore
 
 log = logging.getLogger("newsbot.digests")
 _JUST_BEFORE = timedelta(microseconds=1)
@@ -222,8 +223,8 @@ class Digests:
     """The digest job (and the alerts it ticks) of one running bot (one event loop)."""
 
     chats: Chats
-    store: Store
-    ledger: Ledger
+    store: ArticleStore
+    ledger: DeliveryLedger
     sender: Sender
     settings: BotSettings
     clock: Callable[[], datetime]

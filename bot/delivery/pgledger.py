@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.delivery.ledger import DayStats, Outgoing
+from bot.delivery.target import Target, as_target
 from bot.store.pg import Database
 
 _DAY_COLUMNS = ("digests", "messages", "abandoned", "errors")
@@ -49,35 +50,38 @@ class PgLedger:
         already delivered or planned to that chat are dropped. Returns what was planned."""
         self.sync()
         planned: list[Outgoing] = []
-        digest_chats: set[int] = set()
+        digest_chats: set[Target] = set()
         day = now.astimezone(UTC).date()
         with self.db.connection() as conn:
             for message in messages:
                 if conn.execute(
                     "SELECT 1 FROM ledger_pending WHERE key = %s UNION ALL "
-                    "SELECT 1 FROM ledger_delivered WHERE chat_id = %s AND article_id = ANY(%s) "
-                    "LIMIT 1",
-                    (message.key, message.chat_id, list(message.article_ids)),
+                    "SELECT 1 FROM ledger_delivered WHERE chat_id = %s AND thread_id = %s "
+                    "AND article_id = ANY(%s) LIMIT 1",
+                    (message.key, message.chat_id, message.thread_id, list(message.article_ids)),
                 ).fetchone():
                     continue
                 conn.execute(
-                    "INSERT INTO ledger_pending (key, chat_id, text, articles, kind, planned_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s)",
-                    (message.key, message.chat_id, message.text, list(message.article_ids),
-                     message.kind, now),
+                    "INSERT INTO ledger_pending (key, chat_id, thread_id, text, articles, kind, "
+                    "planned_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (message.key, message.chat_id, message.thread_id, message.text,
+                     list(message.article_ids), message.kind, now),
                 )  # fmt: skip
                 if message.article_ids:
                     with conn.cursor() as cur:
                         cur.executemany(
-                            "INSERT INTO ledger_delivered (chat_id, article_id, day) "
-                            "VALUES (%s, %s, %s) ON CONFLICT (chat_id, article_id) "
+                            "INSERT INTO ledger_delivered (chat_id, thread_id, article_id, day) "
+                            "VALUES (%s, %s, %s, %s) ON CONFLICT (chat_id, thread_id, article_id) "
                             "DO UPDATE SET day = excluded.day",
-                            [(message.chat_id, a, day) for a in message.article_ids],
+                            [
+                                (message.chat_id, message.thread_id, a, day)
+                                for a in message.article_ids
+                            ],
                         )
                 if message.kind == "digest":
-                    _set_last_digest(conn, message.chat_id, now)
-                    if message.chat_id not in digest_chats:
-                        digest_chats.add(message.chat_id)
+                    _set_last_digest(conn, message.target, now)
+                    if message.target not in digest_chats:
+                        digest_chats.add(message.target)
                         _count(conn, now, "digests")
                 planned.append(message)
         return planned
@@ -86,13 +90,14 @@ class PgLedger:
         """Planned and not yet confirmed or abandoned, in the order planned."""
         with self.db.connection() as conn:
             rows = conn.execute(
-                "SELECT key, chat_id, text, articles, kind FROM ledger_pending ORDER BY seq"
+                "SELECT key, chat_id, text, articles, kind, thread_id FROM ledger_pending "
+                "ORDER BY seq"
             ).fetchall()
         with self._lock:
             gone = set(self._buffered_keys)
         return [
-            Outgoing(key=k, chat_id=c, text=t, article_ids=tuple(a), kind=kind)
-            for k, c, t, a, kind in rows
+            Outgoing(key=k, chat_id=c, text=t, article_ids=tuple(a), kind=kind, thread_id=th)
+            for k, c, t, a, kind, th in rows
             if k not in gone
         ]
 
@@ -125,6 +130,19 @@ class PgLedger:
                 _count(conn, now, "abandoned", len(rows))
         return [key for key, _ in sorted(rows, key=lambda row: row[1])]
 
+    def abandon_target(self, target: Target, *, reason: str, now: datetime) -> list[str]:
+        """Give up every pending message to one forum topic; returns the keys."""
+        self.sync()
+        with self.db.connection() as conn:
+            rows = conn.execute(
+                "DELETE FROM ledger_pending WHERE chat_id = %s AND thread_id = %s "
+                "RETURNING key, seq",
+                (target.chat_id, target.thread_id),
+            ).fetchall()
+            if rows:
+                _count(conn, now, "abandoned", len(rows))
+        return [key for key, _ in sorted(rows, key=lambda row: row[1])]
+
     def move_chat(self, old_chat_id: int, new_chat_id: int, *, now: datetime | None = None) -> None:
         """A group became a supergroup: its record and pending messages follow the new id."""
         self.sync()
@@ -134,23 +152,24 @@ class PgLedger:
                 (new_chat_id, old_chat_id),
             )
             conn.execute(
-                "INSERT INTO ledger_delivered (chat_id, article_id, day) "
-                "SELECT %s, article_id, day FROM ledger_delivered WHERE chat_id = %s "
-                "ON CONFLICT (chat_id, article_id) DO UPDATE SET day = excluded.day",
+                "INSERT INTO ledger_delivered (chat_id, thread_id, article_id, day) "
+                "SELECT %s, thread_id, article_id, day FROM ledger_delivered WHERE chat_id = %s "
+                "ON CONFLICT (chat_id, thread_id, article_id) DO UPDATE SET day = excluded.day",
                 (new_chat_id, old_chat_id),
             )
             conn.execute("DELETE FROM ledger_delivered WHERE chat_id = %s", (old_chat_id,))
-            row = conn.execute(
-                "DELETE FROM ledger_chats WHERE chat_id = %s RETURNING last_digest_at",
+            rows = conn.execute(
+                "DELETE FROM ledger_chats WHERE chat_id = %s RETURNING thread_id, last_digest_at",
                 (old_chat_id,),
-            ).fetchone()
-            if row is not None and row[0] is not None:
-                _set_last_digest(conn, new_chat_id, row[0])
+            ).fetchall()
+            for thread_id, last in rows:
+                if last is not None:
+                    _set_last_digest(conn, Target(new_chat_id, thread_id), last)
 
-    def record_digest(self, chat_id: int, *, now: datetime) -> None:
+    def record_digest(self, where: Target | int, *, now: datetime) -> None:
         """A digest fell due and had nothing to send: it still counts as the chat's last."""
         with self.db.connection() as conn:
-            _set_last_digest(conn, chat_id, now)
+            _set_last_digest(conn, as_target(where), now)
             _count(conn, now, "digests")
 
     def note_error(self, what: str, *, now: datetime) -> None:
@@ -159,17 +178,21 @@ class PgLedger:
             self._errors.append(now)
             self._appended += 1
 
-    def delivered_ids(self, chat_id: int) -> set[str]:
+    def delivered_ids(self, where: Target | int) -> set[str]:
+        target = as_target(where)
         with self.db.connection() as conn:
             rows = conn.execute(
-                "SELECT article_id FROM ledger_delivered WHERE chat_id = %s", (chat_id,)
+                "SELECT article_id FROM ledger_delivered WHERE chat_id = %s AND thread_id = %s",
+                (target.chat_id, target.thread_id),
             ).fetchall()
         return {row[0] for row in rows}
 
-    def last_digest_at(self, chat_id: int) -> datetime | None:
+    def last_digest_at(self, where: Target | int) -> datetime | None:
+        target = as_target(where)
         with self.db.connection() as conn:
             row = conn.execute(
-                "SELECT last_digest_at FROM ledger_chats WHERE chat_id = %s", (chat_id,)
+                "SELECT last_digest_at FROM ledger_chats WHERE chat_id = %s AND thread_id = %s",
+                (target.chat_id, target.thread_id),
             ).fetchone()
         return None if row is None or row[0] is None else row[0].astimezone(UTC)
 
@@ -261,10 +284,10 @@ def _count(conn: Any, at: datetime, column: str, n: int = 1) -> None:
     )
 
 
-def _set_last_digest(conn: Any, chat_id: int, at: datetime) -> None:
+def _set_last_digest(conn: Any, target: Target, at: datetime) -> None:
     conn.execute(
-        "INSERT INTO ledger_chats (chat_id, last_digest_at) VALUES (%s, %s) "
-        "ON CONFLICT (chat_id) DO UPDATE SET last_digest_at = "
+        "INSERT INTO ledger_chats (chat_id, thread_id, last_digest_at) VALUES (%s, %s, %s) "
+        "ON CONFLICT (chat_id, thread_id) DO UPDATE SET last_digest_at = "
         "greatest(ledger_chats.last_digest_at, excluded.last_digest_at)",
-        (chat_id, at),
+        (target.chat_id, target.thread_id, at),
     )

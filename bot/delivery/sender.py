@@ -55,7 +55,8 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 
-from bot.delivery.ledger import Ledger, Outgoing
+from bot.delivery.contract import DeliveryLedger
+from bot.delivery.ledger import Outgoing
 from bot.delivery.target import Target
 from bot.delivery.telegram_html import to_plain_text
 
@@ -109,7 +110,7 @@ class Delivery:
     def __init__(
         self,
         bot: telegram.Bot,
-        ledger: Ledger,
+        ledger: DeliveryLedger,
         *,
         on_blocked: Callable[[int], Awaitable[None]],
         on_migrated: Callable[[int, int], Awaitable[None]],

@@ -25,7 +25,7 @@ from bot.config import FEEDS_FILE, FeedConfig, parse_feeds
 from bot.errors import ConfigFileError
 from bot.feedconfig.diff import FeedChanges, diff_feeds
 from bot.logfields import fields as log_fields
-from bot.store.datadir import Store
+from bot.store.contract import ArticleStore
 
 if TYPE_CHECKING:
     from bot.ingest.poll import Poller
@@ -35,7 +35,7 @@ log = logging.getLogger("newsbot.watch")
 WATCH_INTERVAL_S = 2.0
 
 
-def move_renamed_history(store: Store, renames: Sequence[tuple[str, str]]) -> int:
+def move_renamed_history(store: ArticleStore, renames: Sequence[tuple[str, str]]) -> int:
     """Carry each renamed feed's state and seen entries to its new name (``changes.renamed``
     from the watcher, or ``pending_renames`` at start); returns the seen marks moved."""
     moved = 0

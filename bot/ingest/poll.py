@@ -40,9 +40,10 @@ from bot.ingest.retention import prune_expired
 from bot.ingest.workers import JobTimeout, WorkerPool, process_pool
 from bot.logfields import fields
 from bot.models import FeedEntry, FeedState, FetchResult, ParsedFeed, StoredArticle
-from bot.search.index import SearchIndex
+from bot.search.contract import TextIndex
 from bot.search.journal import catch_up_index, index_unindexed, write_journal
-from bot.store.datadir import PruneResult, SeenMark, Store
+from bot.store.contract import ArticleStore
+from bot.store.datadir import PruneResult, SeenMark
 from bot.store.versions import previous_versions, seen_mark
 
 # Names other modules import from here; open_poller lives in bot.ingest.pollsetup.
@@ -79,9 +80,9 @@ class Poller:
     """
 
     config: Config
-    store: Store
+    store: ArticleStore
     fetcher: Fetcher
-    index: SearchIndex
+    index: TextIndex
     executor_factory: Callable[[], Executor]
     settings: CycleSettings = field(default_factory=CycleSettings)
     clock: Callable[[], datetime] = utc_now

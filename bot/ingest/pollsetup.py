@@ -17,9 +17,10 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.poll import Poller
 from bot.ingest.pollsettings import settings_from_config
 from bot.ingest.workers import process_pool
-from bot.search.index import SearchIndex
+from bot.search.backend import open_index
 from bot.search.journal import INDEX_JOURNAL
-from bot.store.datadir import Store
+from bot.search.pgindex import PgSearchIndex
+from bot.store.backend import open_store
 
 
 @asynccontextmanager
@@ -31,10 +32,11 @@ async def open_poller(
 ) -> AsyncIterator[Poller]:
     """The poller of a configuration: its store, search index, HTTP client and worker pool
     (worker processes with ``[poll] read_job_timeout_s`` unless ``executor_factory`` is
-    given), with the index caught up; everything is closed on exit."""
-    store = Store.open(config.data_dir)
+    given), with the index caught up; everything is closed on exit. With a database URL the
+    store and index are PostgreSQL's and the data folder holds nothing."""
+    store = open_store(config)
     try:
-        index = SearchIndex.in_data_dir(config.data_dir)
+        index = open_index(store, config.data_dir)
     except BaseException:
         store.close()
         raise
@@ -52,10 +54,12 @@ async def open_poller(
         index,
         executor_factory,
         settings=cycle_settings,
-        journal=config.data_dir / INDEX_JOURNAL,
+        journal=None if isinstance(index, PgSearchIndex) else config.data_dir / INDEX_JOURNAL,
     )
     try:
         poller.catch_up_index()
+        if isinstance(index, PgSearchIndex):  # what a process stopped between commit and index
+            index.index_articles(store.get(index.missing_ids()))
         yield poller
     finally:
         poller.close()

@@ -9,15 +9,16 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.logfields import fields
-from bot.search.index import SearchIndex
-from bot.store.datadir import PruneResult, Store
+from bot.search.contract import TextIndex
+from bot.store.contract import ArticleStore
+from bot.store.datadir import PruneResult
 
 log = logging.getLogger("newsbot.poll")
 
 
 async def prune_expired(
-    store: Store,
-    index: SearchIndex,
+    store: ArticleStore,
+    index: TextIndex,
     commit_lock: asyncio.Lock,
     clock: Callable[[], datetime],
     *,

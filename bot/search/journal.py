@@ -15,9 +15,9 @@ from pathlib import Path
 
 from bot.logfields import fields
 from bot.models import StoredArticle
-from bot.search.index import SearchIndex
+from bot.search.contract import TextIndex
 from bot.store.atomic import write_atomically
-from bot.store.datadir import Store
+from bot.store.contract import ArticleStore
 
 log = logging.getLogger("newsbot.poll")
 
@@ -35,8 +35,8 @@ def write_journal(journal: Path | None, unindexed: set[str]) -> None:
 
 
 async def index_unindexed(
-    store: Store,
-    index: SearchIndex,
+    store: ArticleStore,
+    index: TextIndex,
     journal: Path | None,
     unindexed: set[str],
     fresh: Sequence[StoredArticle],
@@ -56,7 +56,7 @@ async def index_unindexed(
 
 
 def catch_up_index(
-    store: Store, index: SearchIndex, journal: Path | None, unindexed: set[str]
+    store: ArticleStore, index: TextIndex, journal: Path | None, unindexed: set[str]
 ) -> int:
     """Index what the store committed but the index missed (a crash in between); build
     the whole index when it is empty and the store is not. Clears ``unindexed`` and the

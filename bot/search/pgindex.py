@@ -97,6 +97,16 @@ class PgSearchIndex:
                 cur.executemany(_UPSERT, batch)
         return count
 
+    def missing_ids(self) -> list[str]:
+        """Ids of the stored articles (the same database's archive) not indexed yet: what a
+        process stopped between its commit and its index update left."""
+        with self.db.connection() as conn:
+            rows = conn.execute(
+                "SELECT a.id FROM articles a WHERE NOT EXISTS "
+                "(SELECT 1 FROM search_docs s WHERE s.id = a.id)"
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def __len__(self) -> int:
         with self.db.connection() as conn:
             row = conn.execute("SELECT count(*) FROM search_docs").fetchone()

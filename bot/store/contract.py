@@ -1,6 +1,7 @@
 """The storage contract the rest of newsbot codes against: one Protocol, two implementations.
 
-``ArticleStore``: the archive, the seen-entries registry and feed states. The data folder's
+``ArticleStore``: the archive, the seen-entries registry, feed states, the chat store
+(bot.store.chatstore) and a few small state records. The data folder's
 ``Store`` (bot.store.datadir) and PostgreSQL's ``PgStore`` (bot.store.pgarchive) both satisfy
 it, and tests/store/test_contract.py runs the same tests against both.
 """
@@ -9,14 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.models import FeedState, StoredArticle
 from bot.store.archive import PruneResult, Seen, SeenMark
+from bot.store.chatstore import ChatStore
+
+
+class StateTable(Protocol):
+    """A few small keyed records of another part's state (admin notices)."""
+
+    def get_key(self, key: str) -> Mapping[str, Any] | None: ...
+
+    def put(self, docs: Mapping[str, Mapping[str, Any]]) -> None: ...
 
 
 class ArticleStore(Protocol):
     """Articles, seen marks and feed states; every write is durable when it returns."""
+
+    @property
+    def chat_store(self) -> ChatStore: ...
+
+    def state_table(self, name: str) -> StateTable: ...
 
     def seen(self, feed: str, identity: str) -> Seen | None: ...
 
@@ -55,3 +70,7 @@ class ArticleStore(Protocol):
     def flush(self) -> None: ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> ArticleStore: ...
+
+    def __exit__(self, *exc: object) -> None: ...

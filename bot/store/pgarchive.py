@@ -30,9 +30,20 @@ _BATCH = 500
 class PgStore:
     """Articles, seen marks and feed states in a PostgreSQL database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, owns_db: bool = False) -> None:
         self.db = db
         self.chat_store = PgChatStore(db)
+        self._owns_db = owns_db
+
+    @classmethod
+    def open(cls, url: str) -> PgStore:
+        """Connect to (and migrate) the database at ``url``; ``close`` closes it."""
+        return cls(Database.open(url), owns_db=True)
+
+    def state_table(self, name: str) -> PgStateTable:
+        """Small keyed records of another part's state (the data folder's ``state.json``
+        tables); each ``put`` is committed when it returns."""
+        return PgStateTable(self.db, name)
 
     # -- the seen-entries registry ------------------------------------------------------
 
@@ -216,13 +227,40 @@ class PgStore:
         """Nothing to do: every write is committed when its method returns."""
 
     def close(self) -> None:
-        """The database is the caller's to close (it is shared with the other parts)."""
+        """Close the database if this store opened it (the index and ledger share it, so
+        they are closed first)."""
+        if self._owns_db:
+            self.db.close()
+            self._owns_db = False
 
     def __enter__(self) -> PgStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class PgStateTable:
+    """One named table of small records, kept beside the chat store's (``state:<name>``)."""
+
+    def __init__(self, db: Database, name: str) -> None:
+        self.db = db
+        self._table = f"state:{name}"
+
+    def get_key(self, key: str) -> dict[str, Any] | None:
+        with self.db.connection() as conn:
+            row = conn.execute(
+                "SELECT doc FROM chat_records WHERE tbl = %s AND key = %s", (self._table, key)
+            ).fetchone()
+        return None if row is None else dict(row[0])
+
+    def put(self, docs: Mapping[str, Mapping[str, Any]]) -> None:
+        with self.db.connection() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO chat_records (tbl, key, doc) VALUES (%s, %s, %s) "
+                "ON CONFLICT (tbl, key) DO UPDATE SET doc = excluded.doc",
+                [(self._table, key, jsonb(dict(doc))) for key, doc in docs.items()],
+            )
 
 
 def _article_row(article: StoredArticle, mark: SeenMark, day: date) -> tuple[Any, ...]:

@@ -122,6 +122,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX search_docs_stemmed ON search_docs USING gin (stemmed)",
         "CREATE INDEX search_docs_exact ON search_docs USING gin (exact)",
     ),
+    # 2: the ledger keeps forum topics apart (bot.delivery.target): thread 0 is the chat itself
+    (
+        "ALTER TABLE ledger_pending ADD COLUMN thread_id bigint NOT NULL DEFAULT 0",
+        "ALTER TABLE ledger_delivered ADD COLUMN thread_id bigint NOT NULL DEFAULT 0",
+        "ALTER TABLE ledger_delivered DROP CONSTRAINT ledger_delivered_pkey",
+        "ALTER TABLE ledger_delivered ADD PRIMARY KEY (chat_id, thread_id, article_id)",
+        "ALTER TABLE ledger_chats ADD COLUMN thread_id bigint NOT NULL DEFAULT 0",
+        "ALTER TABLE ledger_chats DROP CONSTRAINT ledger_chats_pkey",
+        "ALTER TABLE ledger_chats ADD PRIMARY KEY (chat_id, thread_id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

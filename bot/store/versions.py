@@ -7,11 +7,12 @@ from collections.abc import Iterable
 
 from bot.config import FeedConfig
 from bot.models import FeedEntry, StoredArticle
-from bot.store.datadir import SeenMark, Store
+from bot.store.contract import ArticleStore
+from bot.store.datadir import SeenMark
 
 
 def previous_versions(
-    store: Store, feed: FeedConfig, updated: Iterable[FeedEntry], marks: list[SeenMark]
+    store: ArticleStore, feed: FeedConfig, updated: Iterable[FeedEntry], marks: list[SeenMark]
 ) -> list[tuple[FeedEntry, StoredArticle | None]]:
     """Updated entries with their stored article. One without an article (skipped as
     backlog, or pruned) only gets its mark refreshed (appended to ``marks``): a change does

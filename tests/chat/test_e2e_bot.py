@@ -43,12 +43,22 @@ allow_private_feeds = true
 """
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[BotApiServer, LoopbackServer, Path]]:
+@pytest.fixture(params=["data folder", "postgres"])
+def world(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[BotApiServer, LoopbackServer, Path]]:
+    """The servers and the bot's folder; the bot keeps its state in the data folder, or in
+    PostgreSQL (settings.toml names the database: no data folder is made at all)."""
+    settings = SETTINGS
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_url")
+        settings += f'[store]\ndatabase_url = "{url}"\n'
     with BotApiServer() as server, LoopbackServer() as web:
         (tmp_path / "config").mkdir()
-        (tmp_path / "config" / "settings.toml").write_text(SETTINGS, encoding="utf-8")
+        (tmp_path / "config" / "settings.toml").write_text(settings, encoding="utf-8")
         yield server, web, tmp_path
+        if request.param == "postgres":
+            assert not (tmp_path / "data").exists()
 
 
 def test_users_subscribe_search_set_up_get_digests_and_alerts_through_faults(

@@ -10,12 +10,50 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bot.config import load_config
 from bot.config.database import database_url, describe
 from bot.errors import ConfigFileError, StoreError
 from bot.store.pg import Database
 from bot.store.pgschema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def config_dir(tmp_path: Path, store_lines: str = "") -> Path:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "feeds.toml").write_text("")
+    (folder / "settings.toml").write_text(f"[store]\n{store_lines}\n")
+    return folder
+
+
+def test_without_a_url_the_data_folder_keeps_everything(tmp_path: Path) -> None:
+    """Nothing set: no database, as before."""
+    config = load_config({"NEWSBOT_CONFIG": str(config_dir(tmp_path))}, cwd=tmp_path)
+    assert config.database_url is None
+
+
+def test_the_environment_wins_over_the_settings_key(tmp_path: Path) -> None:
+    """Either is enough; the environment's URL wins (it may carry the password)."""
+    folder = config_dir(tmp_path, 'database_url = "postgresql://newsbot@db.example/newsbot"')
+    config = load_config({"NEWSBOT_CONFIG": str(folder)}, cwd=tmp_path)
+    assert config.database_url == "postgresql://newsbot@db.example/newsbot"
+    env = {"NEWSBOT_CONFIG": str(folder), "NEWSBOT_DATABASE_URL": "postgresql://u:pw@h/db"}
+    assert load_config(env, cwd=tmp_path).database_url == "postgresql://u:pw@h/db"
+
+
+def test_a_password_in_the_settings_file_is_refused_when_loading(tmp_path: Path) -> None:
+    """The settings file is no place for a secret: the error says where to put it."""
+    folder = config_dir(tmp_path, 'database_url = "postgresql://newsbot:secret@db/newsbot"')
+    with pytest.raises(ConfigFileError, match="PGPASSWORD") as error:
+        load_config({"NEWSBOT_CONFIG": str(folder)}, cwd=tmp_path)
+    assert "secret" not in str(error.value)
+
+
+@pytest.mark.parametrize("url", ["mysql://db/newsbot", "db.example/newsbot", "sqlite:///x"])
+def test_a_url_that_is_not_postgresql_is_refused(url: str) -> None:
+    with pytest.raises(ConfigFileError, match="postgresql://"):
+        database_url({"NEWSBOT_DATABASE_URL": url})
 
 
 def test_logs_never_show_the_password() -> None:
@@ -71,12 +109,6 @@ def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -
     with pytest.raises(StoreError, match="cannot use the database") as error:
         Database.open(url)
     assert "hunter2" not in str(error.value)
-
-
-@pytest.mark.parametrize("url", ["mysql://db/newsbot", "db.example/newsbot", "sqlite:///x"])
-def test_a_url_that_is_not_postgresql_is_refused(url: str) -> None:
-    with pytest.raises(ConfigFileError, match="postgresql://"):
-        database_url({"NEWSBOT_DATABASE_URL": url})
 
 
 def test_a_password_in_the_settings_key_is_refused_but_not_in_the_environment() -> None:

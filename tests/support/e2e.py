@@ -62,20 +62,30 @@ def serve_feed(web: LoopbackServer, path: str, stories: dict[str, tuple[str, str
 class Bot:
     """The ``newsbot run`` process; its stdout and stderr go to files."""
 
-    def __init__(self, root: Path, server: BotApiServer, *, token: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        server: BotApiServer,
+        *,
+        token: str | None = None,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+        data: str = "data",
+    ) -> None:
         self.log = root / f"run-{len(list(root.glob('run-*.log')))}.log"
-        env = {
+        environ = {
             **os.environ,
             "NEWSBOT_TOKEN": token if token is not None else server.token,
             "NEWSBOT_API_URL": server.url,
             "NEWSBOT_CONFIG": str(root / "config"),
-            "NEWSBOT_DATA": str(root / "data"),
+            "NEWSBOT_DATA": str(root / data),
+            **(env or {}),
         }
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen(
-                [*NEWSBOT, "run"],
+                [*NEWSBOT, "run", *args],
                 cwd=root,
-                env=env,
+                env=environ,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
