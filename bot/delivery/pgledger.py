@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.delivery.ledger import DayStats, Outgoing
 from bot.delivery.target import Target, as_target
-from bot.store.pg import Database
+from bot.store.pg import Database, jsonb
 
 _DAY_COLUMNS = ("digests", "messages", "abandoned", "errors")
 
@@ -63,9 +63,12 @@ class PgLedger:
                     continue
                 conn.execute(
                     "INSERT INTO ledger_pending (key, chat_id, thread_id, text, articles, kind, "
-                    "planned_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    "planned_at, buttons, preview_url, preview_above) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (message.key, message.chat_id, message.thread_id, message.text,
-                     list(message.article_ids), message.kind, now),
+                     list(message.article_ids), message.kind, now,
+                     jsonb([list(b) for b in message.buttons]), message.preview_url,
+                     message.preview_above),
                 )  # fmt: skip
                 if message.article_ids:
                     with conn.cursor() as cur:
@@ -90,14 +93,24 @@ class PgLedger:
         """Planned and not yet confirmed or abandoned, in the order planned."""
         with self.db.connection() as conn:
             rows = conn.execute(
-                "SELECT key, chat_id, text, articles, kind, thread_id FROM ledger_pending "
-                "ORDER BY seq"
+                "SELECT key, chat_id, text, articles, kind, thread_id, buttons, preview_url, "
+                "preview_above FROM ledger_pending ORDER BY seq"
             ).fetchall()
         with self._lock:
             gone = set(self._buffered_keys)
         return [
-            Outgoing(key=k, chat_id=c, text=t, article_ids=tuple(a), kind=kind, thread_id=th)
-            for k, c, t, a, kind, th in rows
+            Outgoing(
+                key=k,
+                chat_id=c,
+                text=t,
+                article_ids=tuple(a),
+                kind=kind,
+                thread_id=th,
+                buttons=tuple((str(b[0]), str(b[1])) for b in buttons),
+                preview_url=url,
+                preview_above=above,
+            )
+            for k, c, t, a, kind, th, buttons, url, above in rows
             if k not in gone
         ]
 
@@ -159,18 +172,47 @@ class PgLedger:
             )
             conn.execute("DELETE FROM ledger_delivered WHERE chat_id = %s", (old_chat_id,))
             rows = conn.execute(
-                "DELETE FROM ledger_chats WHERE chat_id = %s RETURNING thread_id, last_digest_at",
+                "DELETE FROM ledger_chats WHERE chat_id = %s "
+                "RETURNING thread_id, last_digest_at, held_since",
                 (old_chat_id,),
             ).fetchall()
-            for thread_id, last in rows:
-                if last is not None:
-                    _set_last_digest(conn, Target(new_chat_id, thread_id), last)
+            for thread_id, last, held in rows:
+                conn.execute(
+                    "INSERT INTO ledger_chats (chat_id, thread_id, last_digest_at, held_since) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (chat_id, thread_id) DO UPDATE SET "
+                    "last_digest_at = greatest(ledger_chats.last_digest_at, "
+                    "excluded.last_digest_at), held_since = coalesce(least("
+                    "ledger_chats.held_since, excluded.held_since), ledger_chats.held_since, "
+                    "excluded.held_since)",
+                    (new_chat_id, thread_id, last, held),
+                )
 
     def record_digest(self, where: Target | int, *, now: datetime) -> None:
         """A digest fell due and had nothing to send: it still counts as the chat's last."""
         with self.db.connection() as conn:
             _set_last_digest(conn, as_target(where), now)
             _count(conn, now, "digests")
+
+    def hold(self, where: Target | int, since: datetime | None, *, now: datetime) -> None:
+        """Stories fetched after ``since`` were held back from the chat's (or topic's) digest
+        (None: none were)."""
+        target = as_target(where)
+        with self.db.connection() as conn:
+            conn.execute(
+                "INSERT INTO ledger_chats (chat_id, thread_id, held_since) VALUES (%s, %s, %s) "
+                "ON CONFLICT (chat_id, thread_id) DO UPDATE SET held_since = excluded.held_since",
+                (target.chat_id, target.thread_id, since),
+            )
+
+    def held_since(self, where: Target | int) -> datetime | None:
+        """Where the held-back stories begin (None: the last digest held none back)."""
+        target = as_target(where)
+        with self.db.connection() as conn:
+            row = conn.execute(
+                "SELECT held_since FROM ledger_chats WHERE chat_id = %s AND thread_id = %s",
+                (target.chat_id, target.thread_id),
+            ).fetchone()
+        return None if row is None or row[0] is None else row[0].astimezone(UTC)
 
     def note_error(self, what: str, *, now: datetime) -> None:
         """Count a failed attempt for the day's stats (written with the next sync)."""

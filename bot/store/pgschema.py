@@ -122,15 +122,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX search_docs_stemmed ON search_docs USING gin (stemmed)",
         "CREATE INDEX search_docs_exact ON search_docs USING gin (exact)",
     ),
-    # 2: the ledger keeps forum topics apart (bot.delivery.target): thread 0 is the chat itself
+    # 2: the ledger keeps forum topics apart (bot.delivery.target: thread 0 is the chat
+    # itself), messages' buttons and previews, and held-back stories
     (
         "ALTER TABLE ledger_pending ADD COLUMN thread_id bigint NOT NULL DEFAULT 0",
+        # a message's inline buttons and link preview (bot.delivery.ledger.Outgoing)
+        "ALTER TABLE ledger_pending ADD COLUMN buttons jsonb NOT NULL DEFAULT '[]'",
+        "ALTER TABLE ledger_pending ADD COLUMN preview_url text",
+        "ALTER TABLE ledger_pending ADD COLUMN preview_above boolean NOT NULL DEFAULT false",
         "ALTER TABLE ledger_delivered ADD COLUMN thread_id bigint NOT NULL DEFAULT 0",
         "ALTER TABLE ledger_delivered DROP CONSTRAINT ledger_delivered_pkey",
         "ALTER TABLE ledger_delivered ADD PRIMARY KEY (chat_id, thread_id, article_id)",
         "ALTER TABLE ledger_chats ADD COLUMN thread_id bigint NOT NULL DEFAULT 0",
         "ALTER TABLE ledger_chats DROP CONSTRAINT ledger_chats_pkey",
         "ALTER TABLE ledger_chats ADD PRIMARY KEY (chat_id, thread_id)",
+        # where the stories a digest held back begin (bot.delivery.ledger: "held")
+        "ALTER TABLE ledger_chats ADD COLUMN held_since timestamptz",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

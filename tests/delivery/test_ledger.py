@@ -63,7 +63,7 @@ def test_planned_messages_stay_pending_until_confirmed_across_reopening(
 
 @pytest.mark.parametrize("compact", [False, True])
 def test_held_back_stories_and_a_messages_button_and_preview_survive_reopening(
-    tmp_path: Path, compact: bool
+    open_ledger: LedgerOpener, compact: bool
 ) -> None:
     """Where a chat's held-back stories begin, and a pending message's "Next" button and
     link preview, are the same after a restart (from the journal or the snapshot); a group
@@ -72,7 +72,7 @@ def test_held_back_stories_and_a_messages_button_and_preview_survive_reopening(
     message = Outgoing("digest:1:b:0", 1, "<b>x</b>", ("a",), "digest",
                        buttons=(("Next 10 ›", "dg:next"),), preview_url="https://e.org/a",
                        preview_above=True)  # fmt: skip
-    with Ledger.open(tmp_path, now=NOW) as ledger:
+    with open_ledger() as ledger:
         ledger.hold(1, held, now=NOW)
         ledger.hold(2, held, now=NOW)
         ledger.hold(2, None, now=NOW)
@@ -81,7 +81,7 @@ def test_held_back_stories_and_a_messages_button_and_preview_survive_reopening(
         ledger.plan([message], now=NOW)
         if compact:
             ledger.compact(now=NOW)
-    with Ledger.open(tmp_path, now=NOW) as ledger:
+    with open_ledger() as ledger:
         assert ledger.held_since(1) == held
         assert ledger.held_since(2) is None
         assert ledger.held_since(-1005) == held
