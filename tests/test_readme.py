@@ -31,3 +31,26 @@ def test_readme_names_every_settings_key() -> None:
         row = next(line for line in section.splitlines() if line.startswith(f"| `[{table}]`"))
         for key in keys:
             assert f"`{key}`" in row, f"[{table}] {key} is missing from the README"
+
+
+_ENV_NAME = re.compile(r"\bNEWSBOT_[A-Z_]*[A-Z]\b")
+
+
+def test_readme_help_and_settings_agree_on_every_environment_variable() -> None:
+    """Every NEWSBOT_* variable the code reads is in the README's Environment paragraph,
+    in ``newsbot --help`` and at the top of config/settings.toml, and nothing else is."""
+    from bot.cli.main import ENVIRONMENT, _build_parser
+
+    in_code = {
+        name
+        for path in (ROOT / "bot").rglob("*.py")
+        for name in _ENV_NAME.findall(path.read_text())
+    }
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (paragraph,) = [p for p in readme.split("\n\n") if p.startswith("Environment")]
+    header = (ROOT / "config" / "settings.toml").read_text(encoding="utf-8").split("\n[")[0]
+    shown = _build_parser().format_help()
+    assert {name for name, _ in ENVIRONMENT} == in_code
+    assert set(_ENV_NAME.findall(paragraph)) == in_code
+    assert set(_ENV_NAME.findall(header)) == in_code
+    assert set(_ENV_NAME.findall(shown)) == in_code

@@ -1,30 +1,62 @@
-"""The ``newsbot`` command line."""
+"""The ``newsbot`` command line.
+
+It starts fast: only the module of the command asked for is imported (``COMMAND_MODULES``);
+the extraction libraries load when an article is read, never for ``--help``. ``newsbot
+--help`` lists every command from the table below (a test keeps it equal to what each
+module adds).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.article.extract import extract_html, parse_text
-from bot.article.summary import summarize
 from bot.cli.argtypes import whole_number
 from bot.errors import InputError, NewsbotError
-from bot.models import Article, Summary
+
+if TYPE_CHECKING:
+    from bot.models import Article, Summary
+
+# Every environment variable newsbot reads, with what it is: shown by ``newsbot --help``; the
+# README's "Environment" paragraph and the top of config/settings.toml list the same (a test).
+ENVIRONMENT: tuple[tuple[str, str], ...] = (
+    ("NEWSBOT_TOKEN", "the Telegram bot token (required for run; never written in a file)"),
+    ("NEWSBOT_CONFIG", "the folder holding settings.toml and feeds.toml (default ./config)"),
+    ("NEWSBOT_DATA", "the data folder (default: [store] data_dir, i.e. ./data)"),
+    (
+        "NEWSBOT_API_URL",
+        "the Bot API server's bare address, e.g. http://127.0.0.1:8081 "
+        "(default https://api.telegram.org); the bot adds /bot<token> itself",
+    ),
+    ("NEWSBOT_ADMINS", "admins' Telegram user ids, comma-separated (added to [bot] admins)"),
+    ("NEWSBOT_WEBHOOK_SECRET", "the secret Telegram sends with webhook updates (webhook mode)"),
+    ("NEWSBOT_DATABASE_URL", "a PostgreSQL database for the state (default: the data folder)"),
+)
+
+# The commands other modules add (each has ``add_commands(commands)``), with their help line.
+COMMAND_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
+    "bot.cli.search": (
+        ("search", "search the stored articles"),
+        ("reindex", "rebuild the search index from the stored articles"),
+    ),
+    "bot.cli.fetch": (("fetch", "poll the feeds into the archive"),),
+    "bot.cli.run": (("run", "run the Telegram bot"),),
+    "bot.cli.feeds": (("feeds", "list, add, remove, pause, rename, import and export feeds"),),
+}
 
 _HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``newsbot`` console script; returns the exit code."""
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    # extract and summarize need none of the other commands' modules (the bot, its scheduler
-    # and Telegram library take longer to import than many pages take to read)
-    parser = _build_parser(with_others=arguments[:1] not in (["extract"], ["summarize"]))
-    args = parser.parse_args(arguments)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _build_parser(_command_asked(argv))
+    args = parser.parse_args(argv)
     try:
         code: int = args.handler(args)
     except NewsbotError as exc:
@@ -35,8 +67,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _build_parser(with_others: bool = True) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsbot", description=__doc__)
+def _command_asked(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (its first word not an option), if any."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def _build_parser(
+    command: str | None = None, *, everything: bool = False
+) -> argparse.ArgumentParser:
+    """The parser, with the full arguments of ``command`` and, for the others, only their
+    name and help line (``everything``: the full arguments of every command)."""
+    environment = "\n".join(f"  {name:24} {what}" for name, what in ENVIRONMENT)
+    parser = argparse.ArgumentParser(
+        prog="newsbot",
+        description="newsbot: a Telegram news-digest bot, and its console.",
+        epilog=f"environment:\n{environment}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     for name, help_text, handler in (
@@ -64,24 +111,15 @@ def _build_parser(with_others: bool = True) -> argparse.ArgumentParser:
 
     # Other modules add their own commands: each has ``add_commands(commands)`` that adds
     # subparsers with ``set_defaults(handler=...)``; a handler takes the parsed args and
-    # returns the exit code.
-    for add_commands in _command_modules() if with_others else []:
-        add_commands(commands)
+    # returns the exit code. Only the module of the command asked for is imported.
+    for module, names in COMMAND_MODULES.items():
+        if everything or command in {name for name, _ in names}:
+            add_commands: Callable[[Any], None] = importlib.import_module(module).add_commands
+            add_commands(commands)
+        else:
+            for name, help_text in names:
+                commands.add_parser(name, help=help_text)
     return parser
-
-
-def _command_modules() -> list[Callable[[Any], None]]:
-    from bot.cli import feeds as feeds_cli
-    from bot.cli import fetch as fetch_cli
-    from bot.cli import run as run_cli
-    from bot.cli import search as search_cli
-
-    return [
-        search_cli.add_commands,
-        fetch_cli.add_commands,
-        run_cli.add_commands,
-        feeds_cli.add_commands,
-    ]
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
@@ -89,6 +127,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_summarize(args: argparse.Namespace) -> int:
+    from bot.article.summary import summarize
+
     def show(article: Article) -> str:
         return _render(article, summarize(article, args.lead_sentences), args.format)
 
@@ -128,6 +168,8 @@ def read_article(source: str, url: str | None = None) -> Article:
         except OSError as exc:
             raise InputError(f"cannot read the file: {exc.strerror or exc}") from exc
         suffix = path.suffix.lower()
+    from bot.article.extract import extract_html, parse_text
+
     if suffix in _HTML_SUFFIXES or (suffix != ".txt" and _looks_like_html(data)):
         return extract_html(data, url=url)
     return parse_text(_decode_text(data), url=url)

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
@@ -87,12 +88,31 @@ def configure_logging(token: str, *, webhook_secret: str | None = None) -> None:
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
 
 
+def api_url_problem(url: str) -> str | None:
+    """What is wrong with a NEWSBOT_API_URL, or None. It is the server's bare address; the
+    message never repeats the URL (a token pasted into it must not reach the terminal)."""
+    parts = urlsplit(url)
+    example = "e.g. http://127.0.0.1:8081"
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"NEWSBOT_API_URL must be the Bot API server's address, {example}"
+    if re.search(r"/bot", parts.path, re.IGNORECASE):
+        return (
+            f"NEWSBOT_API_URL is the Bot API server's bare address ({example}): the bot adds "
+            "/bot<token> itself, so leave /bot and the token out of it"
+        )
+    return None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     token = os.environ.get("NEWSBOT_TOKEN", "").strip()
     if not token:
         print(f"newsbot: NEWSBOT_TOKEN is not set: {BOTFATHER_ADVICE}", file=sys.stderr)
         return 2
     api_url = (os.environ.get("NEWSBOT_API_URL") or DEFAULT_API_URL).strip()
+    problem = api_url_problem(api_url)
+    if problem is not None:
+        print(f"newsbot: {problem}", file=sys.stderr)
+        return 2
     config = load_config(os.environ)
     webhook_secret: str | None = None
     if config.settings.bot.mode == "webhook":

@@ -1,4 +1,7 @@
-"""``newsbot search`` and ``newsbot reindex``: the search index at the console."""
+"""``newsbot search`` and ``newsbot reindex``: the search index at the console.
+
+Importing this module stays cheap (``newsbot search --help`` starts fast): the index, the
+store and the settings load when a command runs."""
 
 from __future__ import annotations
 
@@ -9,16 +12,13 @@ import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.cli.argtypes import whole_number
-from bot.config import resolve_data_dir, resolve_database_url
-from bot.config.database import describe
 from bot.errors import StoreError
-from bot.search.index import INDEX_FILENAME, SearchHit, SearchIndex, SearchPage
-from bot.search.pgindex import PgSearchIndex
-from bot.search.snippet import render_snippet
-from bot.store.pgarchive import PgStore
+
+if TYPE_CHECKING:
+    from bot.search.index import SearchHit, SearchPage
 
 _BOLD = ("\x1b[1m", "\x1b[0m")
 
@@ -54,11 +54,15 @@ def add_commands(commands: Any) -> None:
 def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """The data directory, as every command finds it: ``NEWSBOT_DATA``, else ``[store]
     data_dir`` of settings.toml, else ``./data``."""
+    from bot.config import resolve_data_dir
+
     return resolve_data_dir(environ)
 
 
 def format_hit_text(hit: SearchHit, *, is_tty: bool) -> str:
     """A hit for people: title, source · date, link, then the snippet with matches marked."""
+    from bot.search.snippet import render_snippet
+
     marks = _BOLD if is_tty else ("**", "**")
     when = hit.published.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"{hit.title}\n{hit.feed} · {when}\n{hit.link}\n{render_snippet(hit.snippet, marks)}\n"
@@ -66,6 +70,8 @@ def format_hit_text(hit: SearchHit, *, is_tty: bool) -> str:
 
 def format_hit_json(hit: SearchHit) -> str:
     """A hit as one JSON object (snippet both rendered with ** and as segments)."""
+    from bot.search.snippet import render_snippet
+
     return json.dumps(
         {
             "id": hit.id,
@@ -82,6 +88,11 @@ def format_hit_json(hit: SearchHit) -> str:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
+    from bot.config import resolve_database_url
+    from bot.search.index import INDEX_FILENAME, SearchIndex
+    from bot.search.pgindex import PgSearchIndex
+    from bot.store.pgarchive import PgStore
+
     url = resolve_database_url(os.environ)
     if url is not None:
         with PgStore.open(url) as store, PgSearchIndex(store.db) as pg_index:
@@ -124,7 +135,12 @@ def _print_page(page: SearchPage, fmt: str, out: TextIO) -> None:
 
 
 def _cmd_reindex(args: argparse.Namespace) -> int:
+    from bot.config import resolve_database_url
+    from bot.config.database import describe
+    from bot.search.index import INDEX_FILENAME, SearchIndex
+    from bot.search.pgindex import PgSearchIndex
     from bot.store.datadir import Store
+    from bot.store.pgarchive import PgStore
 
     url = resolve_database_url(os.environ)
     if url is not None:  # one transaction: readers see the old index until it commits

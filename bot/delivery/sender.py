@@ -91,13 +91,24 @@ class DeliverySettings:
 def build_rate_limiter(settings: DeliverySettings) -> AIORateLimiter:
     """PTB's rate limiter set to the delivery limits; give it to ``ApplicationBuilder
     .rate_limiter(...)`` so every request the bot makes shares the same budget."""
+    overall_rate, overall_period_s = rate_window(settings.messages_per_s, 1.0)
+    group_rate, group_period_s = rate_window(settings.group_messages_per_min, 60.0)
     return AIORateLimiter(
-        overall_max_rate=settings.messages_per_s,
-        overall_time_period=1,
-        group_max_rate=settings.group_messages_per_min,
-        group_time_period=60,
+        overall_max_rate=overall_rate,
+        overall_time_period=overall_period_s,
+        group_max_rate=group_rate,
+        group_time_period=group_period_s,
         max_retries=0,  # Delivery retries 429s itself, never dropping the message
     )
+
+
+def rate_window(per_period: float, period_s: float) -> tuple[float, float]:
+    """``per_period`` messages every ``period_s`` as a bucket that holds at least one
+    message: 0.2 a second is 1 every 5 s (a bucket under one message would refuse every
+    message, and a rounded-up one would send faster than asked)."""
+    if per_period >= 1:
+        return per_period, period_s
+    return 1.0, period_s / per_period
 
 
 class _Parked(Exception):

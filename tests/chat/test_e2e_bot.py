@@ -178,3 +178,24 @@ def test_a_missing_token_says_how_to_get_one(tmp_path: Path) -> None:
         "newsbot: NEWSBOT_TOKEN is not set: create a bot with @BotFather in Telegram and set "
         "NEWSBOT_TOKEN to the token it gives"
     ]
+
+
+@pytest.mark.parametrize(
+    "api_url",
+    [
+        "http://127.0.0.1:8081/bot987654321:SecretInTheUrl",
+        "http://127.0.0.1:8081/bot",
+        "127.0.0.1:8081",
+    ],
+)
+def test_an_api_url_with_bot_in_it_says_what_is_wrong(tmp_path: Path, api_url: str) -> None:
+    """NEWSBOT_API_URL is the server's bare address: one with /bot<token> in it (or no
+    scheme) gets a line saying so, not "the token was refused"; the URL is not echoed."""
+    env = {**os.environ, "NEWSBOT_TOKEN": "987654321:SecretInTheUrl", "NEWSBOT_API_URL": api_url}
+    done = newsbot("run", cwd=tmp_path, env=env)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("newsbot: NEWSBOT_API_URL")
+    assert "http://127.0.0.1:8081" in line  # the example of a right one
+    assert "refused" not in line
+    assert "SecretInTheUrl" not in done.stdout + done.stderr

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bot.cli.main import main
+from bot.cli.main import COMMAND_MODULES, _build_parser, main
 
 
 def test_jsonl_keeps_input_order_and_reports_a_missing_file(
@@ -78,3 +81,35 @@ def test_stdin_dash_reads_text(
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Plain body text here.\n")))
     assert main(["extract", "--format", "jsonl", "-"]) == 0
     assert json.loads(capsys.readouterr().out)["text"] == "Plain body text here."
+
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("trafilatura", "lxml", "telegram", "httpx", "apscheduler", "feedparser", "tinydb")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["search", "--help"]])
+def test_help_starts_without_loading_the_extraction_and_network_libraries(argv: list[str]) -> None:
+    """``newsbot --help`` and a command's --help load only what that command's parser needs
+    (bench/startup.py measures the start against ``python -c pass``)."""
+    code = (
+        "import sys\nfrom bot.cli.main import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "print(','.join(sorted(m.split('.')[0] for m in sys.modules)), file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = set(done.stderr.strip().splitlines()[-1].split(","))
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+    assert "usage: newsbot" in done.stdout
+
+
+def test_the_command_table_names_every_command_with_its_own_help_line() -> None:
+    """``newsbot --help`` lists the commands from a table without importing them: it says
+    what each module itself adds."""
+    full = _build_parser(everything=True)
+    (commands,) = [a for a in full._actions if isinstance(a, argparse._SubParsersAction)]
+    helps = {c.dest: c.help for c in commands._choices_actions}
+    table = {name: text for names in COMMAND_MODULES.values() for name, text in names}
+    assert {name: helps[name] for name in table} == table
+    assert set(helps) == set(table) | {"extract", "summarize"}

@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bench.fanout import KEY_PATTERN, build_bot, digest_batch, tally
 from bot.delivery.ledger import Ledger, Outgoing
-from bot.delivery.sender import Delivery, DeliverySettings
+from bot.delivery.sender import Delivery, DeliverySettings, build_rate_limiter, rate_window
 from bot.delivery.telegram_html import to_plain_text
 from tests.support.botapi import TOKEN, BotApiServer
 
@@ -302,3 +304,42 @@ def test_faults_from_the_bot_api_server_lose_nothing_and_duplicate_nothing(tmp_p
         assert server.sent_texts(7)[-1] == "broken"
     assert events.blocked == [12]
     assert events.migrated == [(-3, -1003)]
+
+
+# -- the rate limit ------------------------------------------------------------------------
+
+
+@given(st.floats(0.1, 10_000), st.sampled_from([1.0, 60.0]))
+def test_rate_windows_keep_the_rate_and_hold_a_whole_message(rate: float, period_s: float) -> None:
+    """Any configured rate becomes a bucket of at least one message, at the same rate."""
+    size, window_s = rate_window(rate, period_s)
+    assert size >= 1
+    assert size / window_s == pytest.approx(rate / period_s)
+
+
+def test_a_rate_below_one_message_a_second_is_honoured() -> None:
+    """max_messages_per_s = 0.2 sends one message, then holds the next (for 5 s), instead of
+    refusing every message or sending one a second."""
+    limiter = build_rate_limiter(DeliverySettings(messages_per_s=0.2))
+    sent: list[int] = []
+
+    async def send(n: int) -> dict[str, Any]:
+        sent.append(n)
+        return {"n": n}
+
+    async def main() -> None:
+        await limiter.initialize()
+
+        def request(n: int) -> Any:
+            return limiter.process_request(
+                callback=send, args=(n,), kwargs={}, endpoint="sendMessage",
+                data={"chat_id": 7}, rate_limit_args=None,
+            )  # fmt: skip
+
+        assert await request(1) == {"n": 1}
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(request(2), 0.5)
+        await limiter.shutdown()
+
+    asyncio.run(main())
+    assert sent == [1]
