@@ -37,13 +37,13 @@ Not thread-safe: one thread (the event loop) calls everything but ``sync()``.
 from __future__ import annotations
 
 import logging
-import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.delivery.delivered import ArticleNumbers, Delivered, decode_numbers, encode_numbers
 from bot.delivery.target import Target, as_target
 from bot.store.journal import Journal
 
@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 LEDGER_DIR = "ledger"
 COMPACT_AT_BYTES = 32 * 1024 * 1024
+IDS_PER_LINE = 5000
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class DayStats:
 
 @dataclass
 class _Chat:
-    delivered: dict[str, int]  # article id -> UTC day ordinal it was planned
+    delivered: Delivered = field(default_factory=Delivered)  # article numbers, with their day
     last_digest_at: datetime | None = None
     held_since: datetime | None = None
 
@@ -99,6 +100,7 @@ class Ledger:
         self._pending: dict[str, Outgoing] = {}
         self._chats: dict[Target, _Chat] = {}
         self._days: dict[date, DayStats] = {}
+        self._articles = ArticleNumbers()
 
     @classmethod
     def open(
@@ -110,6 +112,8 @@ class Ledger:
         ledger = cls(journal, retention_days)
         if journal.snapshot is not None:
             ledger._load(journal.snapshot)
+            for record in journal.snapshot_records():
+                ledger._load_record(record)
             journal.release_snapshot()
         replayed = 0
         for record in journal.replay():
@@ -131,7 +135,9 @@ class Ledger:
         digest_chats: set[Target] = set()
         for message in messages:
             chat = self._chats.get(message.target)
-            repeated = [a for a in message.article_ids if chat and a in chat.delivered]
+            repeated = [
+                a for a in message.article_ids if chat and self._articles.find(a) in chat.delivered
+            ]
             if message.key in self._pending or repeated:
                 log.info(
                     "ledger plan dropped key=%s chat=%d repeated_articles=%d",
@@ -237,7 +243,7 @@ class Ledger:
     def delivered_ids(self, where: Target | int) -> set[str]:
         """Article ids sent or planned to the chat or topic (within the retention)."""
         chat = self._chats.get(as_target(where))
-        return set(chat.delivered) if chat else set()
+        return {self._articles.ids[n] for n in chat.delivered.numbers} if chat else set()
 
     def last_digest_at(self, where: Target | int) -> datetime | None:
         """When the chat's (or topic's) last digest was planned (None: never)."""
@@ -271,7 +277,7 @@ class Ledger:
         """Forget ids and stats older than the retention, write the state as the snapshot and
         start an empty journal."""
         self._prune(now)
-        self._journal.compact(self._to_doc())
+        self._journal.compact(self._header(), self._records())
 
     def compact_if_large(self, *, now: datetime, max_bytes: int = COMPACT_AT_BYTES) -> bool:
         if self._journal.journal_bytes < max_bytes:
@@ -298,7 +304,7 @@ class Ledger:
     def _chat(self, target: Target) -> _Chat:
         chat = self._chats.get(target)
         if chat is None:
-            chat = self._chats[target] = _Chat({})
+            chat = self._chats[target] = _Chat()
         return chat
 
     def _count(self, at: datetime, **increments: int) -> None:
@@ -312,7 +318,7 @@ class Ledger:
         chat = self._chat(message.target)
         day = at.astimezone(UTC).date().toordinal()
         for article_id in message.article_ids:
-            chat.delivered[sys.intern(article_id)] = day
+            chat.delivered.mark(self._articles.number(article_id), day)
         if message.kind == "digest":
             if chat.last_digest_at is None or at > chat.last_digest_at:
                 chat.last_digest_at = at
@@ -369,38 +375,46 @@ class Ledger:
         cutoff = (now.astimezone(UTC) - timedelta(days=self._retention_days)).date()
         cutoff_day = cutoff.toordinal()
         for chat in self._chats.values():
-            stale = [a for a, day in chat.delivered.items() if day < cutoff_day]
-            for article_id in stale:
-                del chat.delivered[article_id]
+            chat.delivered.forget_before(cutoff_day)
+        self._articles.keep_only(chat.delivered for chat in self._chats.values())
         for day in [d for d in self._days if d < cutoff]:
             del self._days[day]
 
-    def _to_doc(self) -> dict[str, Any]:
-        chats: dict[str, Any] = {}
-        for target, chat in self._chats.items():
-            by_day: dict[str, list[str]] = {}
-            for article_id, day in chat.delivered.items():
-                by_day.setdefault(date.fromordinal(day).isoformat(), []).append(article_id)
-            last = chat.last_digest_at.isoformat() if chat.last_digest_at else None
-            chats[target.key] = {"delivered": by_day, "last_digest_at": last}
-            if chat.held_since is not None:
-                chats[target.key]["held_since"] = chat.held_since.isoformat()
+    def _header(self) -> dict[str, Any]:
+        """The snapshot's first line: pending messages and the days' stats."""
         return {
+            "format": 2,
             "pending": [_message_to_doc(m) for m in self._pending.values()],
-            "chats": chats,
             "days": {d.isoformat(): _stats_to_doc(s) for d, s in self._days.items()},
         }
 
+    def _records(self) -> Iterator[dict[str, Any]]:
+        """The rest of the snapshot, a line each: article ids in number order, then chats."""
+        ids = self._articles.ids
+        for start in range(0, len(ids), IDS_PER_LINE):
+            yield {"ids": ids[start : start + IDS_PER_LINE]}
+        for target, chat in self._chats.items():
+            last = chat.last_digest_at.isoformat() if chat.last_digest_at else None
+            delivered = {
+                date.fromordinal(day).isoformat(): encode_numbers(numbers)
+                for day, numbers in sorted(chat.delivered.by_day().items())
+            }
+            record = {"chat": target.key, "delivered": delivered, "last_digest_at": last}
+            if chat.held_since is not None:
+                record["held_since"] = chat.held_since.isoformat()
+            yield record
+
     def _load(self, doc: dict[str, Any]) -> None:
+        """The snapshot's first line (and, from a snapshot of the older one-line format,
+        everything)."""
         for item in doc.get("pending", []):
             message = _message_from_doc(item)
             self._pending[message.key] = message
         for chat_id, item in doc.get("chats", {}).items():
-            delivered = {
-                sys.intern(a): date.fromisoformat(day).toordinal()
+            delivered = Delivered.from_days(
+                (date.fromisoformat(day).toordinal(), [self._articles.number(a) for a in ids])
                 for day, ids in item.get("delivered", {}).items()
-                for a in ids
-            }
+            )
             last = item.get("last_digest_at")
             held = item.get("held_since")
             self._chats[Target.from_key(chat_id)] = _Chat(
@@ -410,6 +424,22 @@ class Ledger:
             )
         for day, item in doc.get("days", {}).items():
             self._days[date.fromisoformat(day)] = DayStats(date.fromisoformat(day), **item)
+
+    def _load_record(self, record: dict[str, Any]) -> None:
+        """One line of the snapshot after the first (see ``_records``)."""
+        for article_id in record.get("ids", ()):
+            self._articles.number(article_id)
+        if "chat" in record:
+            delivered = Delivered.from_days(
+                (date.fromisoformat(day).toordinal(), decode_numbers(text))
+                for day, text in record.get("delivered", {}).items()
+            )
+            last, held = record.get("last_digest_at"), record.get("held_since")
+            self._chats[Target.from_key(record["chat"])] = _Chat(
+                delivered,
+                datetime.fromisoformat(last) if last else None,
+                datetime.fromisoformat(held) if held else None,
+            )
 
 
 def _message_to_doc(message: Outgoing) -> dict[str, Any]:

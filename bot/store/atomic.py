@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
 
 
-def write_atomically(path: Path, data: bytes, *, keep_mode: bool = False) -> None:
-    """Replace ``path`` with ``data``: a temporary file beside it (``.<name>.*.tmp``), fsync,
+def write_atomically(path: Path, data: bytes | Iterable[bytes], *, keep_mode: bool = False) -> None:
+    """Replace ``path`` with ``data`` (bytes, or chunks of them written as they come, so a
+    large file need not be in memory whole): a temporary file beside it (``.<name>.*.tmp``), fsync,
     rename over the old file, fsync the folder. A crash leaves the old file or the new one,
     never a mix. ``keep_mode`` gives the new file the old one's permissions (0644 when new)
     instead of the private 0600 of a fresh temporary file."""
@@ -24,7 +26,11 @@ def write_atomically(path: Path, data: bytes, *, keep_mode: bool = False) -> Non
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
+            if isinstance(data, bytes):
+                tmp.write(data)
+            else:
+                for chunk in data:
+                    tmp.write(chunk)
             tmp.flush()
             if mode is not None:
                 os.fchmod(tmp.fileno(), mode)

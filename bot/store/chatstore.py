@@ -10,9 +10,9 @@ the same four methods.
 
 - ``JournalChatStore`` (the data folder's ``chats/``): every record in memory as its JSON
   text; a write appends one line to a journal and fsyncs it (bot.store.journal). When the
-  journal outgrows the records (and 1 MiB), a snapshot of every record replaces it, so
-  the cost of compaction per write stays flat too. A kill -9 mid-write tears at most the
-  last line, which is ignored: the previous good state stays.
+  journal outgrows the records (and 1 MiB), a snapshot of every record (one a line)
+  replaces it, so the cost of compaction per write stays flat too. A kill -9 mid-write
+  tears at most the last line, which is ignored: the previous good state stays.
 - ``VolumeChatStore``: the records as one database of a volume (unit tests, over a
   ``MemoryVolume``; each write rewrites it, which is fine at a test's size).
 """
@@ -101,7 +101,9 @@ class JournalChatStore:
         try:
             snapshot = journal.snapshot
             if snapshot is not None:
-                store._load(snapshot.get("tables"), folder)
+                store._load(snapshot.get("tables", {}), folder)
+                for record in journal.snapshot_records():
+                    store._load_record(record, folder)
                 journal.release_snapshot()
             replayed = 0
             for record in journal.replay():
@@ -154,7 +156,22 @@ class JournalChatStore:
                     self._bytes += len(text) + len(key)
 
     def _compact(self) -> None:
-        self._journal.compact({"tables": self._tables})
+        records = (
+            {"table": table, "key": key, "text": text}
+            for table, texts in self._tables.items()
+            for key, text in texts.items()
+        )
+        self._journal.compact({"tables": {}}, records)
+
+    def _load_record(self, record: JSON, folder: Path) -> None:
+        table, key, text = record.get("table"), record.get("key"), record.get("text")
+        if not (isinstance(table, str) and isinstance(key, str) and isinstance(text, str)):
+            raise StoreError(
+                f"the chat store snapshot in {folder} holds a malformed record; "
+                "restore it from a backup"
+            )
+        self._tables.setdefault(table, {})[key] = text
+        self._bytes += len(key) + len(text)
 
     def _load(self, tables: object, folder: Path) -> None:
         if not isinstance(tables, dict) or not all(

@@ -3,7 +3,11 @@
 Layout (one folder)::
 
     snapshot.json            the whole state at the last compaction, and the journal it
-                             continues with; replaced atomically (write, fsync, rename)
+                             continues with; replaced atomically (write, fsync, rename).
+                             Its first line is a JSON object (the state's small part and the
+                             generation); large states follow as one JSON record a line,
+                             written and read one at a time so they are never in memory
+                             twice (a snapshot of one line is the older format, still read)
     journal-000007.jsonl     one JSON object a line, appended after that snapshot
     lock                     held (flock) while a process has the folder open
 
@@ -27,7 +31,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +43,8 @@ log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 
 SNAPSHOT = "snapshot.json"
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 
 
 class Journal:
@@ -98,8 +103,27 @@ class Journal:
 
     @property
     def snapshot(self) -> JSON | None:
-        """The state as of the opening (None for a new folder, or once released)."""
+        """The state as of the opening (None for a new folder, or once released): the
+        snapshot's first line; ``snapshot_records()`` gives the rest."""
         return self._snapshot
+
+    def snapshot_records(self) -> Iterator[JSON]:
+        """The records the snapshot holds after its first line, read one at a time."""
+        if self._snapshot is None:
+            return
+        path = self.folder / SNAPSHOT
+        try:
+            with path.open("rb") as file:
+                file.readline()
+                for line in file:
+                    record = json.loads(line)
+                    if not isinstance(record, dict):
+                        raise ValueError("a record is not a JSON object")
+                    yield record
+        except (OSError, ValueError) as error:
+            raise StoreError(
+                f"the {self.what} snapshot {path} is damaged ({error}); restore it from a backup"
+            ) from error
 
     def release_snapshot(self) -> None:
         """Forget the snapshot read at opening (the caller has loaded it: keeping a second
@@ -168,9 +192,10 @@ class Journal:
             waiting = sum(len(line) for line in self._buffer)
         return self._file.tell() + waiting
 
-    def compact(self, state: JSON) -> None:
-        """Make ``state`` (everything appended so far applied) the new snapshot and start an
-        empty journal; every appended record is durable when this returns."""
+    def compact(self, state: JSON, records: Iterable[JSON] = ()) -> None:
+        """Make ``state`` and ``records`` (everything appended so far applied) the new
+        snapshot and start an empty journal; every appended record is durable when this
+        returns. ``records`` are written as they come (a generator keeps memory flat)."""
         with self._file_lock:
             with self._buffer_lock:
                 self._buffer = []
@@ -182,9 +207,7 @@ class Journal:
                 with new_journal.open("wb") as file:
                     os.fsync(file.fileno())
                 # the folder's fsync in write_atomically also makes the new journal's name durable
-                write_atomically(
-                    self.folder / SNAPSHOT, json.dumps(snapshot, ensure_ascii=False).encode()
-                )
+                write_atomically(self.folder / SNAPSHOT, _lines(snapshot, records))
             except OSError as error:
                 raise StoreError(f"cannot write the {self.what} snapshot: {error}") from error
             self._file.close()
@@ -237,17 +260,24 @@ def _check_journal_present(folder: Path, generation: int, has_snapshot: bool, wh
 
 def _read_snapshot(path: Path, what: str) -> JSON | None:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            first_line = file.readline()
     except FileNotFoundError:
         return None
     except OSError as error:
         raise StoreError(f"cannot read the {what} snapshot {path}: {error}") from error
     try:
-        snapshot = json.loads(data)
+        snapshot = json.loads(first_line)
     except ValueError as error:
         raise StoreError(
             f"the {what} snapshot {path} is damaged ({error}); restore it from a backup"
         ) from error
-    if not isinstance(snapshot, dict) or snapshot.get("version") != SNAPSHOT_VERSION:
+    if not isinstance(snapshot, dict) or snapshot.get("version") not in _READABLE_VERSIONS:
         raise StoreError(f"the {what} snapshot {path} has an unknown format")
     return snapshot
+
+
+def _lines(header: JSON, records: Iterable[JSON]) -> Iterator[bytes]:
+    yield json.dumps(header, ensure_ascii=False).encode() + b"\n"
+    for record in records:
+        yield json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"

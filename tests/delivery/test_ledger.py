@@ -3,6 +3,7 @@ compaction; no article is planned twice to a chat."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from bot.delivery.contract import DeliveryLedger
 from bot.delivery.ledger import LEDGER_DIR, Ledger, Outgoing
 from bot.delivery.pgledger import PgLedger
+from bot.delivery.target import Target
 from bot.errors import StoreError
 
 NOW = datetime(2026, 1, 5, 8, tzinfo=UTC)
@@ -208,3 +210,33 @@ def test_a_journal_cut_anywhere_opens_as_some_prefix_of_its_records(
     journal.write_bytes(raw[: int(len(raw) * cut)])
     with Ledger.open(data, now=NOW) as ledger:
         assert state(ledger) in states
+
+
+def test_a_snapshot_of_the_older_one_line_format_is_read_and_rewritten(tmp_path: Path) -> None:
+    """A ledger written before snapshots went one chat a line opens with everything it knew,
+    and is the same after its first compaction in the new format."""
+    folder = tmp_path / LEDGER_DIR
+    folder.mkdir()
+    day = NOW.date().isoformat()
+    old = {
+        "version": 1,
+        "generation": 3,
+        "pending": [{"key": "digest:7:b:0", "chat": 7, "text": "x", "articles": ["p"],
+                     "kind": "digest"}],
+        "chats": {"42": {"delivered": {day: ["a1", "a2"]}, "last_digest_at": NOW.isoformat()},
+                  "-100/5": {"delivered": {day: ["a2"]}, "last_digest_at": None}},
+        "days": {day: {"digests": 2, "messages": 1, "abandoned": 0, "errors": 0}},
+    }  # fmt: skip
+    (folder / "snapshot.json").write_text(json.dumps(old))
+    (folder / "journal-000003.jsonl").write_bytes(b"")
+    for _ in range(2):
+        with Ledger.open(tmp_path, now=NOW) as ledger:
+            assert ledger.delivered_ids(42) == {"a1", "a2"}
+            assert ledger.delivered_ids(Target(-100, 5)) == {"a2"}
+            assert ledger.last_digest_at(42) == NOW
+            assert [m.key for m in ledger.pending()] == ["digest:7:b:0"]
+            assert ledger.stats(NOW.date()).digests == 2
+            assert ledger.plan([_out(42, 1, "a1")], now=NOW) == []
+    lines = (folder / "snapshot.json").read_text().splitlines()
+    assert json.loads(lines[0])["version"] == 2
+    assert len(lines) > 1
