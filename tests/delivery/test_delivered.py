@@ -35,13 +35,13 @@ def test_delivered_articles_behave_like_a_dict_of_ids_to_days(
             chats[chat].forget_before(day)
             model[chat] = {a: d for a, d in model[chat].items() if d >= day}
             numbers.keep_only(chats)
-    for chat, expected in zip(chats, model, strict=True):
-        got = {numbers.ids[n]: d for n, d in zip(chat.numbers, chat.days, strict=True)}
-        assert got == expected
-        assert list(chat.numbers) == sorted(chat.numbers)
+    for delivered, expected in zip(chats, model, strict=True):
+        pairs = zip(delivered.numbers, delivered.days, strict=True)
+        assert {numbers.ids[n]: d for n, d in pairs} == expected
+        assert list(delivered.numbers) == sorted(delivered.numbers)
         for article_id in [f"a{n}" for n in range(12)]:
-            assert (numbers.find(article_id) in chat) is (article_id in expected)
+            assert (numbers.find(article_id) in delivered) is (article_id in expected)
         restored = Delivered.from_days(
-            (day, decode_numbers(encode_numbers(ids))) for day, ids in chat.by_day().items()
+            (day, decode_numbers(encode_numbers(ids))) for day, ids in delivered.by_day().items()
         )
-        assert (restored.numbers, restored.days) == (chat.numbers, chat.days)
+        assert (restored.numbers, restored.days) == (delivered.numbers, delivered.days)
