@@ -72,11 +72,17 @@ _NOT_NAMES = _set("""der die das ein eine einer dem den des er sie es wir ich di
     aber und le la les un une il elle ce cette mais et el los las uno una él ella pero y o
     lo o os as um uma il lo gli una lui lei ma e он она они это но и а""")
 _COMPLEMENTIZERS = _set("que qu' dass daß che что що że dat")
+# After a reporting verb these introduce whom it was said to ("dijo a la VOA", "a déclaré à
+# l'AFP", "ha detto al Corriere"), never the speaker, who is then the subject before the verb.
+_ADDRESSEE = _set("a al à au aux")
 _PARTICLES = _set("von van der den de du des la le del della di da dos das al el bin ibn y e")
 
 _TOKEN = re.compile(r"[^\W\d_][\w’'-]*|\d[\w.]*|[,.;:!?—–()]")
 _SENTENCE_END = re.compile(r"[.!?…。！？۔।؟](?=[\s”»“」』\"']|$)")
 _QUOTE_MARK = re.compile(r"[«»„“”‚‘’「」『』\"]")
+# A full stop inside a dotted abbreviation in capitals ("EE.UU.", "U.S.", "O.N.U.") ends no
+# sentence: Spanish and French news write country and body names so.
+_DOTTED_CAPITALS = re.compile(r"\b(?:[A-ZÀ-Ý]{1,3}\.)+[A-ZÀ-Ý]{1,3}$")
 
 
 def find_attribution(
@@ -125,7 +131,9 @@ def _before(text: str, opening: int) -> str:
         return ""
     start = text.rfind("\n\n", 0, opening)
     head = text[start + 2 if start >= 0 else 0 : opening]
-    ends = list(_SENTENCE_END.finditer(head))
+    ends = [
+        m for m in _SENTENCE_END.finditer(head) if not _DOTTED_CAPITALS.search(head[: m.start()])
+    ]
     if ends:
         head = head[ends[-1].end() :]
     return re.sub(r"[«„“「『\"][^«»„“”「」『』\"]*[»“”」』\"]", " ", head)
@@ -181,6 +189,9 @@ def _leading(before: str, verbs: frozenset[str]) -> Attribution | None:
         if name:
             return Attribution(name, verb)
         rest = tokens[i + size :]
+        if rest and rest[0].lower() in _ADDRESSEE:
+            name = _first_name(tokens[:i])
+            return Attribution(name, verb) if name else None
         if rest and rest[0].lower() in _COMPLEMENTIZERS and i:
             # "Le texte stipule que « … »": the subject is the phrase before the verb.
             return Attribution(" ".join(tokens[max(0, i - 4) : i]), verb)

@@ -30,7 +30,8 @@ _URDU_ONLY = re.compile(r"[\u06d2\u06ba\u0679\u0688\u0691\u06d3\u06d4]")
 # ("Lyon (Frankreich), 29.02.2012 – ", "MADRID, 12 mar (EFE).- ", "دمشق، سوريا (CNN) -- ");
 # in scripts without capitals, a place with its agency or desk in brackets, or a colon
 # ("واشنگٹن (ویب ڈیسک) ", "کوئٹہ (اے پی پی)", "اسلام آباد: ");
-# or a short place and a spaced dash ("نیویارک — ").
+# or a short place and a spaced dash ("نیویارک — "); or, in Spanish-language news, a place
+# or agency in capitals closed by ".-" ("LA PAZ.- ", "VOA.- ").
 _PLACE = r"[^\W\d_][^\n()–—:.!?؟۔।。]{0,60}?"
 _BRACKETS = r"\([^()\n]{1,60}\)"
 _CAPITALISED = r"[A-ZÀ-ÖØ-ÞĀ-Ž\u0400-\u042f][\w'’.-]*"
@@ -44,6 +45,7 @@ _FOREIGN_DATELINE = re.compile(
       | {_CASELESS}(?:\s+{_CASELESS}){{0,2}}\s*(?:{_BRACKETS}|:)\s*
       | (?:{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,2}}|{_CASELESS}(?:\s+{_CASELESS}){{0,2}})
         \s+[—–]\s+
+      | [A-ZÀ-ÖØ-Þ]{{2,}}(?:\s+[A-ZÀ-ÖØ-Þ]{{2,}}){{0,2}}\.-\s+
     )""",
     re.VERBOSE,
 )

@@ -92,6 +92,15 @@ def test_cjk_characters_count_as_words() -> None:
             "El Gobierno ha aprobado hoy la ley.",
         ),
         (
+            "VOA.- El Departamento de Estado manifestó preocupación por la violencia.",
+            "El Departamento de Estado manifestó preocupación por la violencia.",
+        ),
+        (
+            "LA PAZ.- El Gobierno anunció hoy nuevas medidas.",
+            "El Gobierno anunció hoy nuevas medidas.",
+        ),
+        ("Ya.- no es una fecha.", "Ya.- no es una fecha."),
+        (
             "نیویارک — امریكی صدر براک اوباما نے بدھ كو خطاب كیا۔",
             "امریكی صدر براک اوباما نے بدھ كو خطاب كیا۔",
         ),
@@ -178,6 +187,27 @@ def test_attribution_patterns_by_language(language: str, text: str, speaker: str
     quotes = find_quotes(text, language=language)
     assert quotes
     assert quotes[0].speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "es",
+            "Namita Beggins, vocera del Departamento de Estado EE.UU. le dijo a la Voz de América: "
+            '"nos preocupa mucho la violencia que hemos visto en la región".',
+        ),
+        (
+            "fr",
+            "Namita Beggins, porte-parole du département d'État, a déclaré à l'AFP : « nous "
+            "sommes très préoccupés par la violence dans la région ».",
+        ),
+    ],
+)
+def test_whom_a_quote_was_said_to_is_not_its_speaker(language: str, text: str) -> None:
+    """ "dijo a la VOA", "a déclaré à l'AFP": the outlet after "a"/"à" heard the quote; the
+    speaker is the subject before the verb."""
+    assert find_quotes(text, language=language)[0].speaker == "Namita Beggins"
 
 
 def test_pronoun_speaker_is_the_person_named_before() -> None:
