@@ -214,7 +214,7 @@ def _noun_phrase(tokens: list[str], verb: str) -> Attribution | None:
         return None
     if phrase[0].lower() in _PRONOUNS:
         return Attribution(phrase[0], verb)
-    name = _first_name(phrase)
+    name = _full_name(phrase) or _first_name(phrase)
     return Attribution(name or " ".join(phrase[:4]), verb)
 
 
@@ -233,6 +233,23 @@ def _first_name(tokens: list[str]) -> str:
     while run and run[-1].lower() in _PARTICLES:
         run.pop()
     return " ".join(run)
+
+
+def _full_name(tokens: list[str]) -> str:
+    """The first run of two or more capitalised words: after a verb the role comes first and
+    the person's full name closes it ("сказал генеральный директор Большого театра Анатолий
+    Иксанов", "sagte der Vorsitzende der Grünen Omid Nouripour")."""
+    run: list[str] = []
+    for token in [*tokens, ""]:
+        if _is_name_word(token) or (run and token.lower() in _PARTICLES):
+            run.append(token)
+            continue
+        while run and run[-1].lower() in _PARTICLES:
+            run.pop()
+        if len(run) >= 2:
+            return " ".join(run)
+        run = []
+    return ""
 
 
 def _name_before(tokens: list[str]) -> str:

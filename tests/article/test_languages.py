@@ -160,6 +160,12 @@ def test_german_quote_stops_at_its_closing_mark_and_names_the_speaker() -> None:
             "«Мы не будем вводить новые налоги в этом году», — заявил Антон Силуанов.",
             "Антон Силуанов",
         ),
+        (
+            "ru",
+            "«Мы не ставим точку в наших отношениях с театром», — сказал генеральный директор "
+            "Большого театра Анатолий Иксанов.",
+            "Анатолий Иксанов",
+        ),
         ("pt", "«Vamos cumprir todas as metas do governo», disse Lula em Brasília.", "Lula"),
         (
             "it",
