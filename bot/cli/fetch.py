@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
 from bot.config import Config, load_config
+from bot.errors import InputError
 from bot.feedconfig.diff import pending_renames
 from bot.feedconfig.watch import move_renamed_history, watch_poller
 from bot.ingest.jobs import TICK_S, PollTicker, add_poll_job
@@ -44,6 +45,11 @@ def add_commands(commands: Any) -> None:
         help="poll every due feed once, print a table and exit",
     )
     fetch.add_argument(
+        "--now",
+        action="store_true",
+        help="with --once: poll every enabled feed, whatever its schedule or backoff",
+    )
+    fetch.add_argument(
         "--tick-seconds",
         type=_positive_float,
         default=TICK_S,
@@ -59,8 +65,12 @@ def add_commands(commands: Any) -> None:
 def _cmd_fetch(args: argparse.Namespace) -> int:
     config = load_config(os.environ)
     configure_logging(logging.INFO if args.verbose or not args.once else logging.WARNING)
+    if args.now and not args.once:
+        raise InputError("--now goes with --once: newsbot fetch --once --now")
     if args.once:
-        return asyncio.run(fetch_once(config, sys.stdout, show_progress=sys.stdout.isatty()))
+        return asyncio.run(
+            fetch_once(config, sys.stdout, show_progress=sys.stdout.isatty(), every=args.now)
+        )
     return asyncio.run(fetch_forever(config, tick_s=args.tick_seconds))
 
 
@@ -76,11 +86,14 @@ def configure_logging(level: int) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-async def fetch_once(config: Config, out: TextIO, *, show_progress: bool = False) -> int:
-    """Poll every due feed once and print the table; failing feeds do not fail the run."""
+async def fetch_once(
+    config: Config, out: TextIO, *, show_progress: bool = False, every: bool = False
+) -> int:
+    """Poll every due feed once (``every``: every enabled feed) and print the table; failing
+    feeds do not fail the run. A feed whose address changed is due at once."""
     async with open_poller(config) as poller:
         now = poller.clock()
-        due = poller.due_feeds(now)
+        due = poller.due_feeds(now, every=every)
         if not due:
             out.write(_nothing_due(config, poller.store.feed_states()))
             return 0

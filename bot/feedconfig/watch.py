@@ -173,7 +173,8 @@ def watch_poller(
     interval_s: float = WATCH_INTERVAL_S,
 ) -> FeedsWatcher:
     """A watcher that keeps a poller's feeds in step with the file (``newsbot fetch`` and the
-    bot): changes take effect at the next poll tick, renamed feeds keep their history.
+    bot): changes take effect at the next poll tick, renamed feeds keep their history, and
+    resumed feeds and feeds at a new address are polled at that tick.
     ``on_change`` / ``on_error`` then hear of it (the bot tells admins). Call ``start()``."""
 
     async def changed(changes: FeedChanges) -> None:
@@ -184,6 +185,7 @@ def watch_poller(
             await _until_not_in_flight(poller, {old for old, _ in changes.renamed})
             move_renamed_history(poller.store, changes.renamed)
         poller.config = dataclasses.replace(poller.config, feeds=changes.feeds)
+        poller.poll_soon(_to_poll_now(changes))
         if on_change is not None:
             await on_change(changes)
 
@@ -193,6 +195,16 @@ def watch_poller(
 
     path = poller.config.config_dir / FEEDS_FILE
     return FeedsWatcher(path, poller.config.feeds, changed, invalid, interval_s=interval_s)
+
+
+def _to_poll_now(changes: FeedChanges) -> list[str]:
+    """Feeds a change asks to poll at the next tick, whatever their backoff: resumed ones and
+    ones at a new address (a fix is tried at once, not after the old address's wait)."""
+    return [
+        c.after.name
+        for c in changes.changed
+        if c.after.enabled and ("url" in c.fields or "enabled" in c.fields)
+    ]
 
 
 async def _until_not_in_flight(poller: Poller, names: set[str]) -> None:

@@ -115,6 +115,22 @@ def next_poll_after_error(
     return now + timedelta(seconds=delay_s)
 
 
+def is_due(state: FeedState | None, url: str, now: datetime) -> bool:
+    """Whether a feed is due: never polled, its next poll has come, or its address changed
+    since it was last polled (a corrected address does not wait out the old one's backoff)."""
+    return state is None or state.next_poll is None or state.next_poll <= now or state.url != url
+
+
+def moved_state(state: FeedState, url: str) -> FeedState:
+    """The state of a feed polled at a new address: the old one's validators and error
+    count (its backoff) do not carry over; its history (polls, title) does."""
+    if state.url == url:
+        return state
+    return replace(
+        state, url=url, etag=None, last_modified=None, consecutive_errors=0, next_poll=None
+    )
+
+
 def record_poll(
     state: FeedState,
     result: FetchResult,

@@ -23,14 +23,14 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Config, FeedConfig
-from bot.ingest.decide import decide_entries, record_poll
+from bot.ingest.decide import decide_entries, is_due, moved_state, record_poll
 from bot.ingest.entry import ReadResult, build_article, parse_feed_job
 from bot.ingest.fetch import Fetcher, fetch_feed
 from bot.ingest.pollsettings import CycleSettings, settings_from_config
@@ -90,6 +90,7 @@ class Poller:
     journal: Path | None = None
     _workers: WorkerPool = field(init=False)
     _in_flight: set[str] = field(default_factory=set, init=False)
+    _soon: set[str] = field(default_factory=set, init=False)
     _unindexed: set[str] = field(default_factory=set, init=False)
     _commit_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _page_slots: asyncio.Semaphore | None = field(default=None, init=False)
@@ -99,17 +100,22 @@ class Poller:
 
     # -- what is due ----------------------------------------------------------------------
 
-    def due_feeds(self, now: datetime) -> list[FeedConfig]:
-        """Enabled feeds whose next poll has come (never polled: at once), not in flight."""
+    def due_feeds(self, now: datetime, *, every: bool = False) -> list[FeedConfig]:
+        """Enabled feeds not in flight whose poll is due (``decide.is_due``: never polled,
+        next poll come, or address changed) or asked for with ``poll_soon``; ``every``: all
+        enabled feeds, whatever their schedule."""
         states = self.store.feed_states()
         due = []
         for feed in self.config.feeds:
             if not feed.enabled or feed.name in self._in_flight:
                 continue
-            state = states.get(feed.name)
-            if state is None or state.next_poll is None or state.next_poll <= now:
+            if every or feed.name in self._soon or is_due(states.get(feed.name), feed.url, now):
                 due.append(feed)
         return due
+
+    def poll_soon(self, names: Iterable[str]) -> None:
+        """Poll these feeds at the next tick, whatever their backoff (resumed, reloaded)."""
+        self._soon |= set(names)
 
     @property
     def in_flight(self) -> frozenset[str]:
@@ -127,6 +133,7 @@ class Poller:
         ``on_polled`` hears of each feed as its poll ends. Reports come in ``feeds`` order."""
         feeds = [f for f in feeds if f.name not in self._in_flight]
         names = {f.name for f in feeds}
+        self._soon -= names
         self._in_flight |= names
         tasks = [asyncio.create_task(self._poll_feed(feed)) for feed in feeds]
         reports: dict[str, FeedReport] = {}
@@ -160,8 +167,7 @@ class Poller:
         started = time.monotonic()
         now = self.clock()
         state = self.store.feed_state(feed.name) or FeedState(url=feed.url)
-        if state.url != feed.url:  # the configuration moved the feed: old validators are void
-            state = replace(state, url=feed.url, etag=None, last_modified=None)
+        state = moved_state(state, feed.url)  # a new address: old validators and backoff void
         try:
             outcome = await self._poll(feed, state, now)
         except Exception as exc:  # a bug on one feed's data must not stop the others

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,8 @@ from bot.models import FeedState
 from bot.store.datadir import SeenMark, Store
 from tests.support.feedgen import items, rss
 from tests.support.httpserver import LoopbackServer, Response
+
+HOURS_6 = timedelta(hours=6)
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 BBC = FeedConfig("BBC", "https://bbc.example/rss", topic="world")
@@ -300,3 +303,49 @@ def test_a_running_poller_follows_the_file_and_a_renamed_feed_is_not_news_again(
 
 
 _RSS = {"Content-Type": "application/rss+xml"}
+
+
+def test_a_resumed_or_readdressed_feed_is_polled_at_the_next_tick_despite_its_backoff(
+    tmp_path: Path,
+) -> None:
+    """A feed in a long backoff that an admin pauses and resumes (/pausefeed, /resumefeed,
+    or a hand edit and /reload) is due at once; so is one given a new address; once polled,
+    its schedule applies again."""
+    with LoopbackServer() as server:
+        server.add("/a.xml", Response(body=rss(items("a", 2)), headers=_RSS))
+        server.add("/a2.xml", Response(body=rss(items("a", 2)), headers=_RSS))
+        config_dir = tmp_path / "config"
+        config_dir.mkdir()
+        (config_dir / "settings.toml").write_text("[bot]\nallow_private_feeds = true\n")
+        path = config_dir / "feeds.toml"
+        path.write_text(f'[[feeds]]\nname = "A"\nurl = "{server.url("/a.xml")}"\n')
+        config = load_config(
+            {"NEWSBOT_CONFIG": str(config_dir), "NEWSBOT_DATA": str(tmp_path / "data")}
+        )
+
+        async def main() -> None:
+            async with open_poller(
+                config, executor_factory=lambda: ThreadPoolExecutor(1)
+            ) as poller:
+                watcher = watch_poller(poller)
+                await poller.poll_feeds(poller.due_feeds(poller.clock()))
+                now = poller.clock()
+                state = poller.store.feed_states()["A"]
+                far = dataclasses.replace(state, consecutive_errors=6, next_poll=now + HOURS_6)
+                poller.store.commit_cycle(now, feed_states={"A": far})
+                assert poller.due_feeds(now) == []
+
+                set_enabled(path, "a", False)
+                await watcher.check()
+                set_enabled(path, "a", True)
+                await watcher.check()
+                assert [f.name for f in poller.due_feeds(poller.clock())] == ["A"]
+                await poller.poll_feeds(poller.due_feeds(poller.clock()))
+                assert poller.due_feeds(poller.clock()) == []
+
+                poller.store.commit_cycle(now, feed_states={"A": far})
+                path.write_text(path.read_text().replace("/a.xml", "/a2.xml"))
+                await watcher.check()
+                assert [f.name for f in poller.due_feeds(poller.clock())] == ["A"]
+
+        asyncio.run(main())

@@ -4,13 +4,14 @@ real data directory, the real store and search index (pages read in a thread poo
 from __future__ import annotations
 
 import asyncio
+import io
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.article.extract import extract_html
+from bot.cli.fetch import fetch_once
 from bot.config import BotSettings, Config, FeedConfig, HttpSettings, PollSettings, Settings
 from bot.ingest.entry import ReadJob, ReadSettings, article_id, html_to_paragraphs, read_entry
 from bot.ingest.jobs import JOB_KWARGS, PollTicker, add_poll_job, register_poll_job
@@ -421,3 +423,72 @@ def test_log_fields_quote_what_needs_quoting() -> None:
     """Event lines keep one field per key, whatever the feed's name holds."""
     line = fields(name='BBC "World"\n', status=304, new=0, error=None)
     assert line == 'name="BBC \\"World\\" " status=304 new=0 error=-'
+
+
+def _backed_off(config: Config, name: str, clock: Clock) -> None:
+    """The feed failed for hours: six errors in a row, its next try six hours away."""
+    with Store.open(config.data_dir) as store:
+        state = store.feed_state(name)
+        assert state is not None
+        # six hours from the real time too: ``newsbot fetch`` polls by the real clock
+        later = max(clock.now, datetime.now(UTC)) + timedelta(hours=6)
+        worn = replace(state, consecutive_errors=6, next_poll=later)
+        store.commit_cycle(clock.now, feed_states={name: worn})
+
+
+def test_a_corrected_feed_address_is_polled_at_once_with_its_backoff_reset(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    """A feed that failed for hours and got a corrected address in feeds.toml is due at
+    once (the running poller and ``newsbot fetch --once`` alike), and its error count starts
+    again from nothing; ``fetch --once --now`` polls even a feed that is not due."""
+    serve(server, "fixed", items("fixed", 2, server.url("/pages"), pages=PAGES))
+    server.add("/feeds/typo.xml", Response(status=404, body=b"gone"))
+    clock = Clock()
+    broken = make_config(tmp_path, [FeedConfig("Fixed", server.url("/feeds/typo.xml"))])
+    poll_once(broken, clock)
+    _backed_off(broken, "Fixed", clock)
+    clock.advance(minutes=1)
+    assert poll_once(broken, clock) == []  # still waiting out its backoff
+
+    fixed = make_config(tmp_path, [FeedConfig("Fixed", server.url("/feeds/fixed.xml"))])
+    out = io.StringIO()
+    with Store.open(fixed.data_dir, read_only=True) as store:
+        assert store.feed_states()["Fixed"].consecutive_errors == 6
+    assert asyncio.run(fetch_once(fixed, out)) == 0
+    assert "no feed is due" not in out.getvalue()
+    assert "Fixed" in out.getvalue()
+    with Store.open(fixed.data_dir, read_only=True) as store:
+        state = store.feed_states()["Fixed"]
+    assert (state.consecutive_errors, state.url) == (0, fixed.feeds[0].url)
+    assert len(stored(fixed)) == 2
+
+    clock.advance(minutes=1)
+    assert poll_once(fixed, clock) == []  # polled just now: not due
+    _backed_off(fixed, "Fixed", clock)
+    waiting = io.StringIO()
+    assert asyncio.run(fetch_once(fixed, waiting)) == 0
+    assert "no feed is due" in waiting.getvalue()
+    forced = io.StringIO()
+    assert asyncio.run(fetch_once(fixed, forced, every=True)) == 0
+    assert "no feed is due" not in forced.getvalue()
+    assert "Fixed" in forced.getvalue()
+
+
+def test_a_moved_feed_that_fails_again_backs_off_from_the_start(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    """The new address's first failure waits one interval, not the old address's six hours."""
+    server.add("/feeds/old.xml", Response(status=500, body=b"down"))
+    server.add("/feeds/new.xml", Response(status=500, body=b"down too"))
+    clock = Clock()
+    old = make_config(tmp_path, [FeedConfig("Moving", server.url("/feeds/old.xml"))])
+    poll_once(old, clock)
+    _backed_off(old, "Moving", clock)
+    new = make_config(tmp_path, [FeedConfig("Moving", server.url("/feeds/new.xml"))])
+    (report,) = poll_once(new, clock)
+    assert report.errors == 1
+    with Store.open(new.data_dir, read_only=True) as store:
+        state = store.feed_states()["Moving"]
+    assert state.next_poll is not None
+    assert state.next_poll - clock.now <= timedelta(minutes=11)  # one 10-minute interval
