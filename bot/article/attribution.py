@@ -274,6 +274,10 @@ def _last_person(head: str, language: str | None) -> str:
     """The last person named before a quote: two or more capitalised words, or the subject
     of the last "X نے" / "X ने" / "Xは" in scripts without capitals."""
     head = head[-1500:]
+    if language == "ar":
+        speakers = [m.group(1).strip() for m in _ARABIC_BEFORE.finditer(head)]
+        speakers = [s for s in speakers if s not in _ARABIC_ADVERBS | _CASELESS_PRONOUNS]
+        return speakers[-1] if speakers else ""
     if language in ("ur", "hi"):
         subjects = _SUBJECT[language].findall(head)
         names = [s for s in (_clean_caseless(x) for x in subjects) if s not in _CASELESS_PRONOUNS]
@@ -327,19 +331,27 @@ def _postposition(before: str, after: str, language: str) -> Attribution | None:
 _ARABIC_VERBS = """قال قالت يقول تقول أضاف أضافت أكد أكدت أعلن أعلنت صرح صرحت ذكر ذكرت أوضح
     أوضحت أشار أشارت تابع تابعت"""
 _ARABIC_VERB = rf"(?:و|ف)?(?:{'|'.join(_ARABIC_VERBS.split())})"
+# The speaker ends at a colon or comma, or at a whole word that opens what was said ("إن",
+# "أن") or a place or time ("في", "خلال"): never inside a longer word ("ديفيد").
 _ARABIC_BEFORE = re.compile(
-    rf"{_ARABIC_VERB}\s+((?:[^\s،:.]+\s*){{1,6}}?)\s*(?:[:،]|إن|إنه|أن|في|خلال|لـ|$)"
+    rf"{_ARABIC_VERB}\s+((?:[^\s،:.]+\s*){{1,6}}?)\s*(?:[:،]|\b(?:إن|إنه|أن|في|خلال)\b|لـ|$)"
 )
 _ARABIC_AFTER = re.compile(
-    rf"^\W*{_ARABIC_VERB}\s+((?:[^\s،:.]+\s*){{1,6}}?)\s*(?:[:،.]|إن|في|خلال|$)"
+    rf"^\W*{_ARABIC_VERB}\s+((?:[^\s،:.]+\s*){{1,6}}?)\s*(?:[:،.]|\b(?:إن|في|خلال)\b|$)"
 )
+# "وقال أيضا:" names no one: the speaker is the one the article quoted last.
+_ARABIC_ADVERBS = _set("أيضا أيضاً كذلك")
 
 
 def _arabic(before: str, after: str) -> Attribution | None:
-    for pattern, fragment in ((_ARABIC_AFTER, after), (_ARABIC_BEFORE, before)):
+    # Arabic puts the verb and its subject before what they say (وقال X: "…"); a verb after
+    # the quote ("…"، قال X) counts only when none leads into it.
+    for pattern, fragment in ((_ARABIC_BEFORE, before), (_ARABIC_AFTER, after)):
         matches = list(pattern.finditer(fragment))
         if matches:
             speaker = matches[-1].group(1).strip()
+            if speaker in _ARABIC_ADVERBS:
+                speaker = "هو"
             return Attribution(speaker, "قال") if speaker else None
     return None
 

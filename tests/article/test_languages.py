@@ -216,6 +216,24 @@ def test_whom_a_quote_was_said_to_is_not_its_speaker(language: str, text: str) -
     assert find_quotes(text, language=language)[0].speaker == "Namita Beggins"
 
 
+def test_arabic_verb_before_the_quote_names_its_speaker_over_a_verb_after() -> None:
+    """وقال X إنه "…"، وأشار Y أن …: the clause after the quote is another speaker's."""
+    text = (
+        'وقال الأمير تشارلز إنه وزوجته "يشعران بالسعادة الغامرة لمولد أول حفيد لهما"، '
+        "وأشار رئيس الوزراء البريطاني ديفيد كاميرون أن هذه لحظة مهمة."
+    )
+    assert find_quotes(text, language="ar")[0].speaker == "الأمير تشارلز"
+
+
+def test_arabic_also_said_is_the_speaker_quoted_before() -> None:
+    """وقال أيضا: "…" names no one; the speaker is the one quoted last."""
+    text = (
+        'وقال باتريسيو في تصريحات للموقع الرسمي: "لقد كانت فرحة كبيرة لجميع البرتغاليين".\n\n'
+        'وقال أيضا: "كانت لحظة خاصة جدا بالنسبة له رؤية رونالدو يفوز بالكرة الذهبية".'
+    )
+    assert [q.speaker for q in find_quotes(text, language="ar")] == ["باتريسيو", "باتريسيو"]
+
+
 def test_pronoun_speaker_is_the_person_named_before() -> None:
     """„…“, sagte er: "er" is the last person the article named."""
     text = (
