@@ -20,6 +20,7 @@ from bot.article.speakers import (
     NAMING_VERBS,
     PRONOUNS,
     Attribution,
+    is_group,
     sentence_end,
     sentence_start,
     sentence_subject,
@@ -65,12 +66,13 @@ def find_quotes(text: str, language: str | None = None) -> list[Quote]:
         return find_marked_quotes(text, language)
     spans = _join_interrupted(text, _scan(text))
     book = NameBook(text)
-    found: list[tuple[tuple[int, ...], Quote]] = []
+    found: list[tuple[tuple[int, ...], Quote, bool]] = []
     previous: tuple[int, str | None] | None = None  # (paragraph end, speaker) of the last quote
     for span in spans:
         quote_text = _quote_text(text, span)
-        attribution = _attribute(text, span)
-        speaker = _resolve(book, attribution, span.start) if attribution else None
+        candidates = _attributions(text, span)
+        attribution = candidates[0] if candidates else None
+        speaker = _first_speaker(book, candidates, span.start)
         if attribution is None and previous is not None and _continues(text, previous[0], span):
             speaker = previous[1]
         elif attribution is None and _starts_paragraph(text, span.start):
@@ -84,8 +86,23 @@ def find_quotes(text: str, language: str | None = None) -> list[Quote]:
             continue
         words = len(_WORD.findall(quote_text))
         rank = (speaker is None, words < _SUBSTANTIAL_WORDS, span.start)
-        found.append((rank, Quote(text=quote_text, speaker=speaker)))
-    return [quote for _, quote in sorted(found, key=lambda pair: pair[0])]
+        found.append((rank, Quote(text=quote_text, speaker=speaker), bool(candidates)))
+    found.sort(key=lambda item: item[0])
+    return _without_repeats([(quote, attributed) for _, quote, attributed in found])
+
+
+def _without_repeats(quotes: list[tuple[Quote, bool]]) -> list[Quote]:
+    """Each quote once: a pull-quote or caption that repeats a quote of the story word for
+    word, with no attribution of its own, is not a second quote."""
+    kept: list[Quote] = []
+    seen: set[str] = set()
+    for quote, attributed in quotes:
+        words = " ".join(_WORD.findall(quote.text.lower()))
+        if words in seen and not attributed:
+            continue
+        kept.append(quote)
+        seen.add(words)
+    return kept
 
 
 # --- finding the quoted text ------------------------------------------------------------------
@@ -205,18 +222,26 @@ def _after_attribution(text: str, span: _Span) -> Attribution | None:
     return speaker_after(tail, close) if tail.strip() else None
 
 
-def _attribute(text: str, span: _Span) -> Attribution | None:
-    """The attribution after the quote, between its pieces, or leading into it."""
-    found = _after_attribution(text, span)
-    if found is not None:
-        return found
+def _attributions(text: str, span: _Span) -> list[Attribution]:
+    """The attributions beside a quote, most telling first: the one after it, between its
+    pieces, then the one leading into it."""
+    found = [_after_attribution(text, span)]
     for (_, end), (start, _) in zip(span.pieces, span.pieces[1:], strict=False):
         between = text[end + 1 : start - 1]
         if "\n" not in between and between.strip():
-            found = speaker_after(between, end + 1)
-            if found is not None:
-                return found
-    return _before_attribution(text, span)
+            found.append(speaker_after(between, end + 1))
+    found.append(_before_attribution(text, span))
+    return [a for a in found if a is not None]
+
+
+def _first_speaker(book: NameBook, candidates: list[Attribution], position: int) -> str | None:
+    """The first attribution that names someone: a clause after a quote may name no one
+    (“…,” suggesting that …), and then the one leading into the quote tells who spoke."""
+    for attribution in candidates:
+        speaker = _resolve(book, attribution, position)
+        if speaker is not None:
+            return speaker
+    return None
 
 
 def _before_attribution(text: str, span: _Span) -> Attribution | None:
@@ -225,6 +250,8 @@ def _before_attribution(text: str, span: _Span) -> Attribution | None:
     begin = p_start + sentence_start(text[p_start:opening], opening - p_start)
     head = _mask_quoted(text[begin:opening])
     found = speaker_before(head, begin) if head.strip() else None
+    if found is None:
+        found = _named_by_colon(head, begin)
     if found is None and not head.strip() and p_start < opening - 1:
         return None
     if found is None and not head.strip():
@@ -239,6 +266,20 @@ def _before_attribution(text: str, span: _Span) -> Attribution | None:
             )
             return speaker_before(text[line_begin : prev_end - 1], line_begin)
     return found
+
+
+# A name and a colon right before a quote ("Bush: “…”", "Round-up - HuffPollster: “…”"): how
+# transcripts, round-ups and Q&As credit who speaks.
+_NAME_COLON = re.compile(
+    r"(?:^|[.;]\s+|\s[-—–]\s+)((?:[A-Z][\w.’'-]*\s+){0,3}[A-Z][\w’'-]*)\s*:\s*$"
+)
+
+
+def _named_by_colon(head: str, offset: int) -> Attribution | None:
+    match = _NAME_COLON.search(head)
+    if match is None:
+        return None
+    return Attribution(match.group(1), offset + match.start(1), ":")
 
 
 def _previous_subject(text: str, span: _Span) -> Attribution | None:
@@ -262,7 +303,9 @@ def _resolve(book: NameBook, attribution: Attribution, position: int) -> str | N
     if lowered in PRONOUNS:
         if lowered in {"he", "she"}:
             gender = "m" if lowered == "he" else "f"
-            return book.person_before(attribution.position, gender, skip=set())
+            # someone named before the quote: a name the speaker says inside it (“We love
+            # Pizza Express,” she said) is who the quote speaks of, not who speaks
+            return book.person_before(min(attribution.position, position), gender, skip=set())
         return None
     mentions = [m for m in find_mentions(speaker) if book.is_name(m.name)]
     if mentions:
@@ -271,6 +314,8 @@ def _resolve(book: NameBook, attribution: Attribution, position: int) -> str | N
     if lowered.startswith("the ") and 1 < len(words) <= 6 and not any(w in PRONOUNS for w in words):
         # A definite description is who the article credits: "the commission", "the White House".
         return speaker
+    if is_group(speaker) and not any(w in PRONOUNS for w in words):
+        return speaker  # "officials", "two senior officials", "a ministry spokesman"
     return None
 
 

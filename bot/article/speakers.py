@@ -321,6 +321,24 @@ def _name_in(phrase: str, start: int, verb: str, first: bool = False) -> Attribu
         chosen = mentions[0] if first else mentions[-1]
         return Attribution(chosen.written, start + chosen.start, verb)
     words = phrase.split()
-    if words and words[0].lower() in FUNCTION_WORDS | {"the", "a", "an"}:
+    if words and (words[0].lower() in FUNCTION_WORDS | {"the", "a", "an"} or is_group(phrase)):
         return Attribution(phrase, start, verb)
     return None
+
+
+# Who speaks as a group or for an institution in news English: "officials said", "police
+# said", "the ministry said" credit a speaker as surely as a name does.
+_GROUP_NOUNS_TEXT = """
+officials aides sources analysts experts police authorities lawmakers legislators residents
+    witnesses organizers organisers protesters prosecutors investigators researchers economists
+    scientists doctors officers diplomats critics supporters opponents activists spokesman
+    spokeswoman spokesperson spokespeople ministry government department agency commission
+    campaign company administration office embassy army military council committee"""
+GROUP_NOUNS = frozenset(_GROUP_NOUNS_TEXT.split())
+
+
+def is_group(phrase: str) -> bool:
+    """A short description whose head noun is a group or an institution ('officials',
+    'senior officials', 'the foreign ministry')."""
+    words = phrase.lower().split()
+    return 0 < len(words) <= 6 and words[-1].strip(".,") in GROUP_NOUNS

@@ -224,3 +224,43 @@ def test_quotes_are_words_of_the_input_in_order(text: str) -> None:
         assert _is_subsequence(words, source)
         assert quote.text == quote.text.strip()
         assert quote.speaker is None or quote.speaker.strip()
+
+
+def test_pronoun_never_resolves_to_a_name_inside_the_quote() -> None:
+    """'She' after a quote is someone named before it, not a place the quote names."""
+    text = (
+        "Maria Lopez has run the restaurant for ten years.\n\n"
+        "“We used to compete with Pizza Express on every street corner here,” she said."
+    )
+    assert find_quotes(text) == [
+        Quote("We used to compete with Pizza Express on every street corner here", "Maria Lopez")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("“The talks will resume after the holiday next week,” officials said.", "officials"),
+        (
+            "“The border crossing stays closed until further notice,” the ministry said.",
+            "the ministry",
+        ),
+        (
+            "Round-up of the polls - HuffPollster: “The race has tightened in the last week.”",
+            "HuffPollster",
+        ),
+    ],
+)
+def test_groups_and_colon_introductions_are_speakers(text: str, speaker: str) -> None:
+    """'Officials said' and 'the ministry said' credit a speaker; so does 'Name: “…”'."""
+    assert [q.speaker for q in find_quotes(text)] == [speaker]
+
+
+def test_pull_quote_repeating_a_body_quote_is_not_a_second_quote() -> None:
+    """A pull-quote set apart from the story repeats a quote already shown with its speaker."""
+    quote = "We will not stop until every family has a safe home"
+    text = (
+        f"The mayor, Ana Ruiz, spoke on Monday. “{quote},” Ruiz said.\n\n"
+        f"“{quote}”\n\nThe plan goes to the council in May."
+    )
+    assert find_quotes(text) == [Quote(quote, "Ana Ruiz")]
