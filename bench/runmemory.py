@@ -211,7 +211,7 @@ def run(root: Path, chats: int, now: datetime) -> tuple[float, float, int, float
         peak_main = peak_all = 0
         sent = 0
         try:
-            deadline = time.monotonic() + 900
+            deadline = time.monotonic() + 2400
             while time.monotonic() < deadline and bot.poll() is None:
                 _, main_peak = _rss_kib(bot.pid)
                 total = sum(_rss_kib(p)[0] for p in [bot.pid, *_descendants(bot.pid)])

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.article.clean import clean_inline, clean_paragraphs
-from bot.article.extract import extract_html
 from bot.article.summary import summarize
 from bot.errors import InputError
 from bot.ingest.feeds import parse_feed
@@ -97,6 +96,8 @@ def read_entry(job: ReadJob) -> ReadResult:
             problem = f"the page is not HTML ({job.page_content_type or 'unknown type'})"
         else:
             try:
+                from bot.article.extract import extract_html  # trafilatura: only workers need it
+
                 page_article = extract_html(job.page, url=job.url)
             except InputError as exc:
                 problem = f"no article in the page: {exc}"

@@ -68,7 +68,7 @@ class ProcessWorkers(Executor):
     def __init__(self, max_workers: int, *, job_timeout_s: float = JOB_TIMEOUT_S) -> None:
         self.job_timeout_s = job_timeout_s
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["bot.ingest.entry"])
+        self._context.set_forkserver_preload(["bot.ingest.entry", "bot.article.extract"])
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._slots = [_Slot(self._context) for _ in range(max_workers)]
         self._closed = False
