@@ -9,7 +9,7 @@ X ने कहा); the topic of the sentence and a quotative particle in Japan
 the speaker and 说/表示 in Chinese. A pronoun ("sagte er", "a-t-il", انہوں نے) stands for
 the last person named before the quote.
 
-(About 350 lines: one short section per family of languages; splitting them would scatter
+(About 420 lines: one short section per family of languages; splitting them would scatter
 the shared pronoun and name rules.)
 """
 
@@ -274,6 +274,12 @@ def _last_person(head: str, language: str | None) -> str:
     """The last person named before a quote: two or more capitalised words, or the subject
     of the last "X نے" / "X ने" / "Xは" in scripts without capitals."""
     head = head[-1500:]
+    if language == "zh":
+        # The subject of the last reporting verb that is a name, not 他 or a phrase of place.
+        subjects = [_zh_speaker(m.group(1)) for m in _ZH_SUBJECT.finditer(head)]
+        subjects = [x for x in subjects if x not in _CASELESS_PRONOUNS and x[0] not in "在于於"]
+        if subjects:
+            return subjects[-1]
     if language == "ar":
         speakers = [m.group(1).strip() for m in _ARABIC_BEFORE.finditer(head)]
         speakers = [s for s in speakers if s not in _ARABIC_ADVERBS | _CASELESS_PRONOUNS]
@@ -392,14 +398,29 @@ def _japanese(text: str, opening: int, after: str) -> Attribution | None:
 # --- Chinese: 说 / 表示 with the speaker before it -------------------------------------------
 
 _ZH_VERB = r"(?:说|說|表示|指出|称|稱|强调|強調|认为|認為|透露|介绍|介紹|坦言|回应|回應|告诉|告訴)"
-_ZH_AFTER = re.compile(rf"^\s*[，,]?\s*([^，。：:“”「」\s]{{1,12}}?){_ZH_VERB}")
-_ZH_BEFORE = re.compile(rf"([^，。：:“”「」\s]{{1,12}}?){_ZH_VERB}[：:，,]?\s*$")
+_ZH_AFTER = re.compile(rf"^\s*[，,]?\s*([^，,。：:；;“”「」\s]{{1,12}}?){_ZH_VERB}")
+_ZH_BEFORE = re.compile(rf"([^，,。：:；;“”「」\s]{{1,12}}?){_ZH_VERB}[：:，,]?\s*$")
+# A clause up to its reporting verb: role, name and adverbial ("美国总统奥巴马在白宫…表示").
+_ZH_SUBJECT = re.compile(rf"([^，,。：:；;“”「」\s]{{1,20}}?){_ZH_VERB}")
+# Between the speaker and 说 Chinese puts where, when and to whom it was said: "他在一份声明中
+# 说", "奥巴马在白宫表示", "她对记者说"; the speaker is what comes before.
+_ZH_ADVERBIAL = re.compile(r"(?<=.)(?:在|于|於|向|对|對|接受).*$")
+
+
+def _zh_speaker(phrase: str) -> str:
+    """The speaker in the words before 说: without a conjunction in front ("不过他"), the
+    adverbial after it ("在一份声明中") or a modal ("他要强调")."""
+    phrase = re.sub(
+        r"^(?:不过|不過|但是|可是|同时|同時|此外|而|但|并|並|也|还|還|又|则|則)", "", phrase
+    )
+    phrase = _ZH_ADVERBIAL.sub("", phrase)
+    return re.sub(r"(?<=.)[要会會将將也还還曾则則又都再就]+$", "", phrase)
 
 
 def _chinese(before: str, after: str) -> Attribution | None:
     for pattern, fragment in ((_ZH_AFTER, after), (_ZH_BEFORE, before)):
         match = pattern.search(fragment)
         if match:
-            speaker = re.sub(r"^(?:而|但|并|並|也|还|還|又|则|則)", "", match.group(1))
+            speaker = _zh_speaker(match.group(1))
             return Attribution(speaker, "说") if speaker else None
     return None

@@ -234,6 +234,15 @@ def test_arabic_also_said_is_the_speaker_quoted_before() -> None:
     assert [q.speaker for q in find_quotes(text, language="ar")] == ["باتريسيو", "باتريسيو"]
 
 
+def test_chinese_he_said_in_a_statement_is_the_person_named_before() -> None:
+    """他在一份声明中说: 他 is the speaker, 在一份声明中 where; 他 is the last one named."""
+    text = (
+        "美国总统奥巴马在白宫对联合国的行动表示欢迎。他在一份声明中说,“今天,国际社会发出同一个"
+        "声音,向平壤发出一个简单的信息。”"
+    )
+    assert find_quotes(text, language="zh")[0].speaker == "美国总统奥巴马"
+
+
 def test_pronoun_speaker_is_the_person_named_before() -> None:
     """„…“, sagte er: "er" is the last person the article named."""
     text = (
