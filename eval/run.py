@@ -1,7 +1,7 @@
 """Score newsbot on the dev corpus and compare with the anchors; ``--check`` fails below the floors.
 
 python -m eval.run [--corpus ../shared/corpus]
-                   [--only extraction,lead,rouge,quotes,snippets,multilingual]
+                   [--only extraction,lead,rouge,quotes,snippets,multilingual,titles]
                    [--check] [--json results.json]
 """
 
@@ -35,6 +35,7 @@ FLOORS: dict[str, tuple[float, float, str]] = {
     "quote precision": (0.85, 0.70, "naive regex"),
     "quote recall": (0.85, 0.79, "naive regex"),
     "speaker accuracy": (0.85, 0.34, "naive regex"),
+    "title accuracy": (0.70, 0.50, "trafilatura's metadata title"),
     "quote precision (train)": (0.85, 0.70, "naive regex"),
     "quote recall (train)": (0.85, 0.79, "naive regex"),
     "speaker accuracy (train)": (0.85, 0.34, "naive regex"),
@@ -257,6 +258,43 @@ def eval_snippets(corpus: Path, pool: ProcessPoolExecutor) -> dict[str, float]:
     return out
 
 
+# --- titles on newspaper4k's fixtures ------------------------------------------------------
+
+
+def eval_titles(corpus: Path) -> dict[str, float]:
+    """Share of pages whose title is the fixture's headline (same words, in order), ours and
+    trafilatura's metadata title; only pages whose fixture gives a title count."""
+    import trafilatura
+
+    from bot.article.extract import extract_html
+    from bot.errors import NewsbotError
+
+    base = corpus / "extraction" / "newspaper4k-fixtures"
+    ours = plain = total = 0
+    for meta_path in sorted((base / "metadata").glob("*.json")):
+        html_path = base / "html" / f"{meta_path.stem}.html"
+        expected = json.loads(meta_path.read_text("utf-8"))
+        if not html_path.exists() or not expected.get("title"):
+            continue
+        html = html_path.read_bytes()
+        url = expected.get("url") or expected.get("canonical_link")
+        want = metrics.words(expected["title"])
+        try:
+            got = extract_html(html, url=url).title or ""
+        except NewsbotError:
+            got = ""
+        theirs = trafilatura.extract_metadata(html, default_url=url).title or ""
+        total += 1
+        ours += metrics.words(got) == want
+        plain += metrics.words(theirs) == want
+        if os.environ.get("EVAL_VERBOSE") and metrics.words(got) != want:
+            print(f"TITLE {meta_path.stem}: {got!r} != {expected['title']!r}", file=sys.stderr)
+    return {
+        "title accuracy": ours / total if total else 0.0,
+        "title accuracy (trafilatura metadata, this run)": plain / total if total else 0.0,
+    }
+
+
 # --- report ---------------------------------------------------------------------------------
 
 
@@ -278,7 +316,7 @@ def _report(results: dict[str, float], out: Callable[[str], None]) -> list[str]:
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.run", description=__doc__)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--only", default="extraction,rouge,quotes,snippets,multilingual")
+    parser.add_argument("--only", default="extraction,rouge,quotes,snippets,multilingual,titles")
     parser.add_argument("--check", action="store_true", help="exit 1 below a floor")
     parser.add_argument("--json", type=Path, help="also write the scores to this file")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -296,6 +334,8 @@ def main(argv: Iterable[str] | None = None) -> int:
             results.update({f"{k} (train)": v for k, v in train.items() if "naive" not in k})
         if "snippets" in parts:
             results.update(eval_snippets(args.corpus, pool))
+        if "titles" in parts:
+            results.update(eval_titles(args.corpus))
         if "multilingual" in parts:
             scores, misses = multilingual.evaluate()
             results.update(scores)

@@ -37,9 +37,10 @@ def clean_inline(text: str) -> str:
 _TITLE_SEPARATOR = re.compile(r"\s+(?:\||»|::|-|–|—|--|·)\s+")
 
 
-def clean_title(title: str, site_name: str | None = None) -> str:
-    """The headline without the site or section names pages append ('... | CNN Politics')."""
-    title = clean_inline(title)
+def clean_title(title: str, site_name: str | None = None, others: Sequence[str | None] = ()) -> str:
+    """The headline without the site or section names pages append ('... | CNN Politics').
+    ``others`` are more names of the source: the page's host name, the feed's title."""
+    title = strip_site_name(clean_inline(title), (site_name, *others))
     if site_name:
         site = re.escape(clean_inline(site_name))
         stripped = re.sub(rf"\s*(?:[|»:·–—-]+|--)\s*{site}\s*$", "", title, flags=re.I)
@@ -51,6 +52,52 @@ def clean_title(title: str, site_name: str | None = None) -> str:
     while len(parts) > 1 and _is_site_like(parts[-1]) and count_words(parts[0]) >= 3:
         parts.pop()
     return " - ".join(parts) if len(parts) > 1 else parts[0]
+
+
+# How a site's name is joined to a headline: 'Headline - oregonlive.com', 'The Sun | Headline'.
+_NAME_JOINT = re.compile(r"\s+(?:-|–|—|--|\||::|·|»)\s+")
+# What a headline keeps when a leading name goes: 'Apple - the company' is a headline.
+_MIN_HEADLINE_WORDS = 4
+
+
+def strip_site_name(title: str, names: Sequence[str | None]) -> str:
+    """The headline without a trailing (or leading) part that is one of the source's names
+    (its site name, host name or feed title), joined by ' - ', ' – ', ' | ' or ' :: ': a news
+    page and a feed title their stories so in browser tabs and readers, and the source is shown
+    beside the headline anyway. Only a part equal to such a name goes, never headline words."""
+    known = set()
+    for name in names:
+        if not name:
+            continue
+        known |= _name_forms(name)
+        # a feed titled 'The Sun - Top Stories' names its site in its first part
+        known |= _name_forms(_NAME_JOINT.split(name.strip())[0])
+    known.discard("")
+    if not known:
+        return title
+    parts = _NAME_JOINT.split(title)
+    if len(parts) > 1 and _name_key(parts[-1]) in known:
+        title = title[: title.rindex(parts[-1])].rstrip(" -–—|:·»")
+        parts = parts[:-1]
+    if len(parts) > 1 and _name_key(parts[0]) in known:
+        rest = title[len(parts[0]) :].lstrip(" -–—|:·»")
+        if count_words(rest) >= _MIN_HEADLINE_WORDS:
+            title = rest
+    return title
+
+
+def _name_key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def _name_forms(name: str) -> set[str]:
+    """A name as titles write it: 'www.oregonlive.com' is also 'oregonlive.com', 'oregonlive'."""
+    name = name.strip().lower()
+    forms = {_name_key(name)}
+    host = re.sub(r"^(?:https?://)?(?:www\d?\.|m\.)?", "", name).split("/")[0]
+    if "." in host and " " not in host:
+        forms |= {_name_key(host), _name_key(host.rsplit(".", 1)[0])}
+    return forms
 
 
 # Chinese and Japanese pages join the site name without spaces: '标题-新华网', '标题_网易'.

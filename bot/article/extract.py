@@ -74,7 +74,8 @@ def extract_html(html: str | bytes, url: str | None = None) -> Article:
         raise InputError(f"cannot extract the article from the page: {exc}") from exc
     if not isinstance(doc, Document) or not doc.text:
         raise InputError("no article text found in the page")
-    title = clean_title(meta.title, meta.sitename) or None if meta.title else None
+    source_names = (url or meta.url, meta.hostname)
+    title = clean_title(meta.title, meta.sitename, source_names) or None if meta.title else None
     paragraphs = doc.text.split("\n")
     author = clean_inline(meta.author) if meta.author else byline_author(paragraphs[:6])
     text = "\n\n".join(

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.article.clean import clean_inline, clean_paragraphs
+from bot.article.clean import clean_inline, clean_paragraphs, clean_title
 from bot.article.summary import summarize
 from bot.errors import InputError
 from bot.ingest.feeds import parse_feed
@@ -160,11 +160,15 @@ def build_article(
     tags: tuple[str, ...],
     fetched: datetime,
     previous: StoredArticle | None = None,
+    feed_title: str | None = None,
 ) -> StoredArticle:
     """The stored article of an entry. ``previous`` is the stored version of an updated
-    entry: its first fetch time stays, ``updated`` becomes ``fetched``."""
+    entry: its first fetch time stays, ``updated`` becomes ``fetched``. The title loses a site
+    name joined to it that is the feed's title or the link's host (the source is shown beside
+    it)."""
     article = read.summary.article
-    title = entry.title or article.title or entry.link or "(untitled)"
+    entry_title = clean_title(entry.title, None, (feed_title, entry.link)) if entry.title else None
+    title = entry_title or article.title or entry.link or "(untitled)"
     if entry.published is not None:
         published = entry.published
     elif previous is not None:

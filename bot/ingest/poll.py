@@ -218,6 +218,7 @@ class Poller:
                 tags=feed.tags,
                 fetched=self.clock(),
                 previous=previous,
+                feed_title=parsed.title,
             )
             articles.append(article)
             marks.append(seen_mark(feed, entry, article.id))

@@ -242,6 +242,39 @@ def test_title_loses_site_name(title: str, site: str | None, expected: str) -> N
 
 
 @pytest.mark.parametrize(
+    ("title", "names", "expected"),
+    [
+        (
+            "Dear Abby: He wants the economy seat - oregonlive.com",
+            ["https://www.oregonlive.com/a"],
+            "Dear Abby: He wants the economy seat",
+        ),
+        (
+            "Hunter diagnosed with rare disease – The Sun",
+            ["The Sun - Top Stories"],
+            "Hunter diagnosed with rare disease",
+        ),
+        (
+            "Go To the Actual Scene! - Jeongdong Theater",
+            ["Jeongdong Theater"],
+            "Go To the Actual Scene!",
+        ),
+        (
+            "The Sun | Hunter diagnosed with a rare disease",
+            ["The Sun"],
+            "Hunter diagnosed with a rare disease",
+        ),
+        ("Apple - the company", ["Apple"], "Apple - the company"),
+        ("Storm hits the coast - live updates", ["The Sun"], "Storm hits the coast - live updates"),
+    ],
+)
+def test_title_loses_the_sources_own_name(title: str, names: list[str], expected: str) -> None:
+    """A part joined to the headline that is the host, site or feed name goes; headline
+    words that merely sit beside a dash stay."""
+    assert clean_title(title, None, names) == expected
+
+
+@pytest.mark.parametrize(
     "page",
     [
         b"",

@@ -492,3 +492,26 @@ def test_a_moved_feed_that_fails_again_backs_off_from_the_start(
         state = store.feed_states()["Moving"]
     assert state.next_poll is not None
     assert state.next_poll - clock.now <= timedelta(minutes=11)  # one 10-minute interval
+
+
+def test_stored_title_loses_the_feeds_own_name() -> None:
+    """A digest shows the source beside the headline: 'Headline - oregonlive.com' from a feed
+    of that site is stored as 'Headline'; a headline with its own dash keeps it."""
+    from bot.ingest.entry import ReadResult, build_article
+    from bot.models import Article, FeedEntry, Summary
+
+    read = ReadResult(Summary(article=Article(text="Body.")), "page")
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def stored(title: str) -> str:
+        entry = FeedEntry(
+            identity="1", content_hash="h", link="https://www.oregonlive.com/x", title=title
+        )
+        return build_article(
+            entry, read, feed="f", topic=None, tags=(), fetched=now, feed_title="OregonLive"
+        ).title
+
+    assert stored("Dear Abby: He wants the economy seat - oregonlive.com") == (
+        "Dear Abby: He wants the economy seat"
+    )
+    assert stored("Storm hits the coast - live updates") == "Storm hits the coast - live updates"
