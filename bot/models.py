@@ -13,7 +13,8 @@ class Article:
 
     ``text`` is the body only: paragraphs separated by one blank line, with no
     title, captions, bylines, share prompts, related links or sidebars. ``language`` is
-    its ISO 639-1 code ("en", "ur"), None until known.
+    its ISO 639-1 code ("en", "ur"), None until known. ``image`` is the page's lead image
+    (og:image) as an absolute http(s) address.
     """
 
     text: str
@@ -22,6 +23,7 @@ class Article:
     author: str | None = None
     url: str | None = None
     language: str | None = None
+    image: str | None = None
 
     @property
     def paragraphs(self) -> list[str]:
@@ -67,6 +69,8 @@ class StoredArticle:
     tags: tuple[str, ...] = ()
     updated: datetime | None = None
     language: str | None = None
+    image: str | None = None
+    """The page's lead image (og:image), an absolute http(s) address; None when it has none."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import re
 from contextlib import suppress
 from datetime import date
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from htmldate import find_date
@@ -95,7 +96,25 @@ def extract_html(html: str | bytes, url: str | None = None) -> Article:
         published=parse_iso_date(meta.date) or published_from_lines(paragraphs),
         author=author,
         url=url,
+        image=lead_image(meta.image, url),
     )
+
+
+MAX_IMAGE_URL_CHARS = 2048
+
+
+def lead_image(image: str | None, url: str | None) -> str | None:
+    """The page's lead image (og:image, twitter:image) as an absolute http(s) address, or
+    None (missing, a data: or javascript: address, spaces, or absurdly long)."""
+    if not image:
+        return None
+    absolute = urljoin(url or "", image.strip())
+    parts = urlsplit(absolute)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    if len(absolute) > MAX_IMAGE_URL_CHARS or any(c.isspace() for c in absolute):
+        return None
+    return absolute
 
 
 # A title is a headline: short, and without the final mark that ends a sentence.

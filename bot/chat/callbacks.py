@@ -35,7 +35,7 @@ from bot.chat.buttons import (
     parse_button,
 )
 from bot.chat.commands import alerts_screen, not_subscribed, search_page
-from bot.chat.replies import keyboard
+from bot.chat.replies import image_preview, keyboard
 from bot.chat.services import (
     ADMINS_ONLY,
     Services,
@@ -101,9 +101,9 @@ async def _search_more(
     if words is None:
         await query.answer("That search has expired; send /search again.")
         return
-    text, rows = await search_page(s, chat_id, words, pressed.offset)
+    text, rows, image = await search_page(s, chat_id, words, pressed.offset)
     await query.answer()
-    await edit(query, text, rows)
+    await edit(query, text, rows, image=image)
 
 
 async def _next_digest(query: CallbackQuery, s: Services, chat_id: Target) -> None:
@@ -195,14 +195,21 @@ async def _show(query: CallbackQuery, shown: Screen) -> None:
     await edit(query, shown.text, shown.rows)
 
 
-async def edit(query: CallbackQuery, text: str, rows: list[Row] | tuple[Row, ...]) -> None:
-    """Replace the pressed message's text and buttons (unchanged content is fine)."""
+async def edit(
+    query: CallbackQuery,
+    text: str,
+    rows: list[Row] | tuple[Row, ...],
+    *,
+    image: str | None = None,
+) -> None:
+    """Replace the pressed message's text and buttons (unchanged content is fine); ``image``:
+    a picture to preview under it."""
     try:
         await query.edit_message_text(
             text,
             parse_mode=ParseMode.HTML,
             reply_markup=keyboard(rows),
-            disable_web_page_preview=True,
+            link_preview_options=image_preview(image),
         )
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():

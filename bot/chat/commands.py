@@ -208,14 +208,15 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = _chat_id(update)
     if chat_id is None:
         return
-    text, rows = await search_page(services(context), chat_id, words, 0)
-    await reply(update, text, rows=rows)
+    text, rows, image = await search_page(services(context), chat_id, words, 0)
+    await reply(update, text, rows=rows, image=image)
 
 
 async def search_page(
     s: Services, chat_id: Target | int, words: str, offset: int
-) -> tuple[str, list[Row]]:
-    """One page of results as (HTML text, button rows); a bad query becomes its message."""
+) -> tuple[str, list[Row], str | None]:
+    """One page of results as (HTML text, button rows, the top result's lead image); a bad
+    query becomes its message."""
     prefs = s.chats.get(chat_id)
     zone = prefs.zone if prefs is not None else _default_zone(s)
     per_page = s.config.settings.bot.search_results_per_page
@@ -225,7 +226,7 @@ async def search_page(
             s.index.search, words, now=now, limit=per_page, offset=offset
         )
     except QueryError as exc:
-        return escape_text(str(exc)), []
+        return escape_text(str(exc)), [], None
     texts = render_search_results(
         page.hits, query=words, tz=zone, now=now, offset=offset, total=page.total
     )
@@ -237,7 +238,9 @@ async def search_page(
     if page.has_more:
         ref = ref or s.searches.add(words)
         buttons.append(("More ›", search_more(offset + per_page, words, ref)))
-    return texts[0], [tuple(buttons)] if buttons else []
+    top = s.digests.store.get([page.hits[0].id]) if page.hits else []
+    image = top[0].image if top else None
+    return texts[0], [tuple(buttons)] if buttons else [], image
 
 
 def _default_zone(s: Services) -> ZoneInfo:

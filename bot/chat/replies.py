@@ -33,8 +33,10 @@ async def reply(
     *,
     html: bool = True,
     rows: Sequence[Row] = (),
+    image: str | None = None,
 ) -> Message | None:
-    """Answer in the chat the update came from (HTML unless ``html`` is False)."""
+    """Answer in the chat the update came from (HTML unless ``html`` is False); ``image``:
+    a picture to preview under the text (no link preview otherwise)."""
     message = update.effective_message
     if message is None:
         return None
@@ -43,7 +45,7 @@ async def reply(
             return await message.reply_text(
                 text,
                 parse_mode=ParseMode.HTML if html else None,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                link_preview_options=image_preview(image),
                 reply_markup=keyboard(rows),
                 do_quote=False,
             )
@@ -54,6 +56,13 @@ async def reply(
             log.warning("reply rate limited %s", fields(chat=message.chat_id, wait_s=wait_s))
             await asyncio.sleep(wait_s)
     return None
+
+
+def image_preview(image: str | None) -> LinkPreviewOptions:
+    """A small preview of the picture at ``image`` under the text; None: no preview."""
+    if not image:
+        return LinkPreviewOptions(is_disabled=True)
+    return LinkPreviewOptions(url=image, prefer_small_media=True, show_above_text=False)
 
 
 def _seconds(value: float | timedelta) -> float:

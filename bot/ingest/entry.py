@@ -190,4 +190,5 @@ def build_article(
         tags=tags,
         updated=fetched if previous is not None else None,
         language=article.language,
+        image=article.image or (previous.image if previous is not None else None),
     )

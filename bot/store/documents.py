@@ -34,6 +34,7 @@ def article_to_doc(article: StoredArticle, identity: str, content_hash: str) -> 
         "topic": article.topic,
         "tags": list(article.tags),
         "language": article.language,
+        "image": article.image,
         "identity": identity,
         "content_hash": content_hash,
     }
@@ -61,6 +62,7 @@ def article_from_doc(article_id: str, doc: typing.Mapping[str, Any], where: str)
             topic=_optional_text(doc.get("topic")),
             tags=tuple(_text(t) for t in doc.get("tags", ())),
             language=_optional_text(doc.get("language")),
+            image=_optional_text(doc.get("image")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StoreError(f"{where}: article {article_id!r} is malformed ({exc!r})") from exc

@@ -93,3 +93,33 @@ def test_body_does_not_start_with_the_title(name: str) -> None:
     assert article.title
     assert article.paragraphs
     assert article.paragraphs[0].strip() != article.title
+
+
+_PAGE = (
+    "<!doctype html><html><head><title>Harbour reopens</title>{meta}</head><body><article>"
+    "<h1>Harbour reopens</h1>"
+    + "<p>The harbour reopened on Monday after a week of repairs, officials said, and the "
+    "first ferries sailed at dawn with every seat taken by people going home.</p>"
+    * 4
+    + "</article></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("meta", "image"),
+    [
+        ('<meta property="og:image" content="/img/lead.jpg">', "https://news.example/img/lead.jpg"),
+        (
+            '<meta name="twitter:image" content="https://cdn.example/a.png">',
+            "https://cdn.example/a.png",
+        ),
+        ('<meta property="og:image" content="data:image/png;base64,AAAA">', None),
+        ('<meta property="og:image" content="javascript:alert(1)">', None),
+        ("", None),
+    ],
+)
+def test_the_lead_image_is_kept_as_an_absolute_web_address(meta: str, image: str | None) -> None:
+    """A page's og:image (or twitter:image) is kept, made absolute against the page's
+    address; anything but an http(s) address is dropped."""
+    article = extract_html(_PAGE.format(meta=meta), url="https://news.example/story/1")
+    assert article.image == image

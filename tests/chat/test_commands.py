@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import sys
@@ -443,6 +444,38 @@ def test_a_query_search_cannot_run_gets_its_message(tmp_path: Path) -> None:
         assert reply
 
     play(tmp_path, body)
+
+
+def test_search_results_show_the_top_storys_picture_where_it_has_one(tmp_path: Path) -> None:
+    """A result page previews its top story's lead image (og:image), small, under the text;
+    a page whose top story has none shows no preview."""
+    pictured = dataclasses.replace(
+        article("i1", "Harbour reopens", "The harbour reopened today.", fetched=NOW),
+        image="https://example.org/harbour.jpg",
+    )
+    plain = article("i2", "Harbour fees rise", "Harbour fees rose.")
+    shown = {
+        "Harbour reopens": {
+            "url": "https://example.org/harbour.jpg",
+            "prefer_small_media": True,
+            "show_above_text": False,
+        },
+        "Harbour fees rise": {"is_disabled": True},
+    }
+
+    async def body(bot: Harness) -> None:
+        bot.add_articles(pictured, plain)
+        first = (await bot.send(42, "/search harbour"))[-1]
+        (more,) = [data for label, data in first.buttons if label.startswith("More")]
+        (second,) = [c for c in await bot.press(42, more) if c.method == "editMessageText"]
+        seen = []
+        for page in (first, second):
+            (title,) = [t for t in shown if t in page.text]
+            assert page.params["link_preview_options"] == shown[title]
+            seen.append(title)
+        assert sorted(seen) == sorted(shown)
+
+    play(tmp_path, body, bot=BotSettings(search_results_per_page=1))
 
 
 def test_search_pages_on_with_the_more_button(tmp_path: Path) -> None:

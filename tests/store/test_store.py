@@ -77,6 +77,7 @@ articles = st.builds(
     tags=st.lists(texts, max_size=3).map(tuple),
     updated=st.none() | aware_times,
     language=st.none() | st.sampled_from(["en", "ur", "ja"]),
+    image=st.none() | st.just("https://example.com/lead.jpg"),
 )
 
 
