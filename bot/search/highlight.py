@@ -2,9 +2,10 @@
 
 FTS5's ``highlight()`` over a stored text costs time quadratic in the matches of that text
 (its output grows by one copy per match), so one large article stalled every search while
-the index lock was held. Here only the first ``SCAN_CHARS`` of each text are looked at, cut
-in chunks of about ``CHUNK_CHARS`` that are highlighted one by one in a private in-memory
-FTS5 database with the index's tokenizers, outside the index lock.
+the index lock was held. Here only the first ``SCAN_CHARS`` of each text are looked at (its
+first ``FIRST_CHARS``, and the rest only when they hold no term), cut in chunks of about
+``CHUNK_CHARS`` that are highlighted one by one in a private in-memory FTS5 database with
+the index's tokenizers, outside the index lock.
 """
 
 from __future__ import annotations
@@ -18,23 +19,34 @@ from bot.search.query import Fts5Query
 from bot.search.snippet import Span, spans_from_marked
 
 SCAN_CHARS = 65_536
+FIRST_CHARS = 8_192
 CHUNK_CHARS = 4_096
-_CHUNKS_PER_TEXT = SCAN_CHARS // CHUNK_CHARS + 2
 _local = threading.local()
 
 
 def match_spans(texts: Sequence[str], query: Fts5Query) -> list[list[Span]]:
-    """For each text, the spans of ``query``'s terms within its first ``SCAN_CHARS``."""
-    chunked = [_chunks(text[:SCAN_CHARS]) for text in texts]
+    """For each text, the spans of ``query``'s terms within its first ``SCAN_CHARS``: its
+    first ``FIRST_CHARS`` are looked at, the rest of the window only when they hold none."""
     spans: list[list[Span]] = [[] for _ in texts]
-    db = _scratch()
-    rows = [
-        (n * _CHUNKS_PER_TEXT + i, chunk)
-        for n, chunks in enumerate(chunked)
-        for i, (_, chunk) in enumerate(chunks)
+    _mark(spans, [(n, 0, text[:FIRST_CHARS]) for n, text in enumerate(texts)], query)
+    rest = [
+        (n, FIRST_CHARS, text[FIRST_CHARS:SCAN_CHARS])
+        for n, text in enumerate(texts)
+        if not spans[n] and len(text) > FIRST_CHARS
     ]
+    _mark(spans, rest, query)
+    return spans
+
+
+def _mark(spans: list[list[Span]], pieces: list[tuple[int, int, str]], query: Fts5Query) -> None:
+    """Add to ``spans[n]`` the terms found in each (n, offset, text) piece, chunk by chunk."""
+    chunks = [(n, offset + at, chunk) for n, offset, text in pieces for at, chunk in _chunks(text)]
+    if not chunks:
+        return
+    db = _scratch()
+    rows = [(i, chunk) for i, (_, _, chunk) in enumerate(chunks)]
     for table, side in (("hl_stemmed", query.stemmed), ("hl_exact", query.exact)):
-        if not side.match or not rows:
+        if not side.match:
             continue
         db.execute("BEGIN")
         try:
@@ -46,12 +58,9 @@ def match_spans(texts: Sequence[str], query: Fts5Query) -> list[list[Span]]:
         finally:
             db.execute("ROLLBACK")
         for rowid, marked in found:
-            n, i = divmod(rowid, _CHUNKS_PER_TEXT)
-            base = chunked[n][i][0]
-            spans[n] += [
-                (base + s, base + e) for s, e in spans_from_marked(marked, MARK_OPEN, MARK_CLOSE)[1]
-            ]
-    return spans
+            n, base, _ = chunks[rowid]
+            marks = spans_from_marked(marked, MARK_OPEN, MARK_CLOSE)[1]
+            spans[n] += [(base + start, base + end) for start, end in marks]
 
 
 def _chunks(text: str) -> list[tuple[int, str]]:
