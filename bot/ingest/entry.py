@@ -68,6 +68,7 @@ class ReadResult:
     summary: Summary
     source: str
     page_problem: str | None = None
+    timed_out: bool = False  # the page's read ran past the job limit (retried once, later)
 
 
 def article_id(feed: str, identity: str) -> str:

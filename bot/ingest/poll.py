@@ -37,6 +37,7 @@ from bot.ingest.pollsettings import CycleSettings, settings_from_config
 from bot.ingest.reading import read_feed_entry
 from bot.ingest.report import FeedReport, log_report
 from bot.ingest.retention import prune_expired
+from bot.ingest.retries import Retry, remember, take_due
 from bot.ingest.workers import JobTimeout, WorkerPool, process_pool
 from bot.logfields import fields
 from bot.models import FeedEntry, FeedState, FetchResult, ParsedFeed, StoredArticle
@@ -64,6 +65,7 @@ class _Outcome:
     state: FeedState
     articles: tuple[StoredArticle, ...] = ()
     marks: tuple[SeenMark, ...] = ()
+    retries: tuple[Retry, ...] = ()
 
 
 def utc_now() -> datetime:
@@ -131,6 +133,7 @@ class Poller:
     ) -> list[FeedReport]:
         """Poll ``feeds`` (those already in flight are skipped) and commit what they found;
         ``on_polled`` hears of each feed as its poll ends. Reports come in ``feeds`` order."""
+        await self._retry_due()
         feeds = [f for f in feeds if f.name not in self._in_flight]
         names = {f.name for f in feeds}
         self._soon -= names
@@ -229,7 +232,12 @@ class Poller:
             backlog=len(decision.backlog),
             fallbacks=sum(1 for read in reads if read.source != "page"),
         )
-        return _Outcome(report, new_state, tuple(articles), tuple(marks))
+        retries = tuple(
+            Retry(feed.name, entry, article.id)
+            for (entry, _), read, article in zip(work, reads, articles, strict=True)
+            if read.timed_out
+        )
+        return _Outcome(report, new_state, tuple(articles), tuple(marks), retries)
 
     async def _read(self, feed: FeedConfig, entry: FeedEntry) -> ReadResult:
         if self._page_slots is None:
@@ -270,6 +278,7 @@ class Poller:
                 self._unindexed |= {a.id for a in articles}
                 write_journal(self.journal, self._unindexed)
             self.store.commit_cycle(self.clock(), articles, marks, states)
+            remember(self.store, [r for outcome in batch for r in outcome.retries], self.clock())
             log.info(
                 "cycle committed %s",
                 fields(
@@ -282,6 +291,31 @@ class Poller:
                 await index_unindexed(
                     self.store, self.index, self.journal, self._unindexed, articles
                 )
+
+    async def _retry_due(self) -> None:
+        """Read once more the pages of entries whose read ran past the limit an hour ago."""
+        configured = {f.name: f for f in self.config.feeds}
+        for retry in take_due(self.store, self.clock()):
+            feed = configured.get(retry.feed)
+            if feed is None:
+                continue
+            read = await self._read(feed, retry.entry)
+            log.info("page retried %s", fields(feed=feed.name, used=read.source))
+            if read.source != "page":
+                continue  # the feed's text stays, for good
+            previous = self.store.get([retry.article_id])
+            article = build_article(
+                retry.entry,
+                read,
+                feed=feed.name,
+                topic=feed.topic,
+                tags=feed.tags,
+                fetched=self.clock(),
+                previous=previous[0] if previous else None,
+            )
+            state = self.store.feed_state(feed.name) or FeedState(url=feed.url)
+            mark = seen_mark(feed, retry.entry, article.id)
+            await self._commit([_Outcome(FeedReport(feed.name, None), state, (article,), (mark,))])
 
     def catch_up_index(self) -> int:
         """Index what the store committed but the index missed (a crash in between); build

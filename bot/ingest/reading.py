@@ -63,6 +63,7 @@ async def read_feed_entry(
                 f"reading the page took too long: {exc}" if timed_out else f"reading failed: {exc}"
             )
             read = await _read_feed_text(workers, replace(job, page=None, page_problem=why))
+            read = replace(read, timed_out=timed_out)
     if read.source != "page":
         log.info(
             "page fallback %s",

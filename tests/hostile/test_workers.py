@@ -9,15 +9,22 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.config import BotSettings, Config, FeedConfig, Settings
 from bot.ingest.entry import ReadJob, ReadSettings, read_entry
+from bot.ingest.pollsetup import open_poller
 from bot.ingest.workers import JobTimeout, ProcessWorkers, WorkerDied, WorkerPool
 from tests.hostile.test_attribution import QUOTE_BOMB
+from tests.support.feedgen import Item, rss
+from tests.support.httpserver import LoopbackServer, Response
 
 ROOT = Path(__file__).resolve().parents[2]
+_HTML = {"Content-Type": "text/html; charset=utf-8"}
+_RSS = {"Content-Type": "application/rss+xml"}
 
 
 def spin() -> None:
@@ -156,3 +163,50 @@ def test_a_quote_bomb_page_is_read_within_the_job_limit() -> None:
             pool.close()
 
     assert asyncio.run(scenario()) == "page"
+
+
+def test_a_page_past_the_job_limit_is_stored_from_the_feed_and_retried_once_later(
+    tmp_path: Path,
+) -> None:
+    """An element with 100 000 attributes (minutes of date search): the worker is stopped at
+    the limit, the entry is stored with the feed's own text, and its page is read once more
+    an hour later (not at a restart before that, and never a third time)."""
+    hostile = " ".join(f'data-a{i}="2020-01-{i % 28 + 1:02d}"' for i in range(100_000))
+    good = _page("<p>" + "The harbour wall was rebuilt over the winter by the town. " * 20 + "</p>")
+    summary = "<p>The feed's own words about the harbour wall, kept when the page fails.</p>"
+    clock = [datetime(2026, 3, 1, 8, 0, tzinfo=UTC)]
+    with LoopbackServer() as server:
+        server.add_sequence(
+            "/story.html",
+            [
+                Response(body=_page(f"<div {hostile}>x</div>"), headers=_HTML),
+                Response(body=good, headers=_HTML),
+            ],
+        )
+        entry = Item("s1", "Harbour wall", server.url("/story.html"), clock[0], summary)
+        server.add("/feed.xml", Response(body=rss([entry]), headers=_RSS))
+        config = Config(
+            settings=Settings(bot=BotSettings(allow_private_feeds=True)),
+            feeds=(FeedConfig(name="Coast", url=server.url("/feed.xml")),),
+            config_dir=tmp_path,
+            data_dir=tmp_path / "data",
+        )
+
+        async def poll(minutes_later: float) -> str:
+            clock[0] += timedelta(minutes=minutes_later)
+            workers = lambda: ProcessWorkers(1, job_timeout_s=8.0)  # noqa: E731
+            async with open_poller(config, executor_factory=workers) as poller:
+                poller.clock = lambda: clock[0]
+                await poller.poll_feeds(config.feeds)
+                (article,) = poller.store.iter_articles()
+                return article.text
+
+        first = asyncio.run(poll(0))
+        assert "The feed's own words" in first
+        assert server.hits("/story.html") == 1
+        assert "The feed's own words" in asyncio.run(poll(10))  # a restart: not due yet
+        assert server.hits("/story.html") == 1
+        assert "harbour wall was rebuilt" in asyncio.run(poll(60))
+        assert server.hits("/story.html") == 2
+        asyncio.run(poll(180))
+        assert server.hits("/story.html") == 2
