@@ -97,7 +97,10 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _search_more(
     query: CallbackQuery, s: Services, chat_id: Target, pressed: SearchMore
 ) -> None:
-    words = pressed.query if pressed.query is not None else s.searches.get(pressed.ref or "")
+    if pressed.query is not None:
+        words: str | None = pressed.query
+    else:
+        words = s.searches.get(chat_id, pressed.ref or "")
     if words is None:
         await query.answer("That search has expired; send /search again.")
         return

@@ -233,10 +233,10 @@ async def search_page(
     buttons: list[tuple[str, str]] = []
     ref = None
     if offset > 0:
-        ref = s.searches.add(words)
+        ref = s.searches.add(chat_id, words)
         buttons.append(("‹ Back", search_more(max(0, offset - per_page), words, ref)))
     if page.has_more:
-        ref = ref or s.searches.add(words)
+        ref = ref or s.searches.add(chat_id, words)
         buttons.append(("More ›", search_more(offset + per_page, words, ref)))
     top = s.digests.store.get([page.hits[0].id]) if page.hits else []
     image = top[0].image if top else None

@@ -8,6 +8,7 @@ preferences, the digest queue and the ledger in step.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -35,23 +36,26 @@ MAX_STATUSES = 10_000
 
 
 class SearchRefs:
-    """Queries too long for a button's data, by a short reference (newest kept)."""
+    """Queries too long for a button's data, by a short random reference bound to the chat
+    that searched (newest kept): a forged button cannot show another chat's query."""
 
     def __init__(self, limit: int = MAX_SEARCH_REFS) -> None:
         self._limit = limit
-        self._queries: OrderedDict[str, str] = OrderedDict()
-        self._next = 0
+        self._queries: OrderedDict[str, tuple[object, str]] = OrderedDict()
 
-    def add(self, query: str) -> str:
-        self._next += 1
-        ref = f"{self._next:x}"
-        self._queries[ref] = query
+    def add(self, chat: object, query: str) -> str:
+        ref = secrets.token_hex(4)
+        while ref in self._queries:
+            ref = secrets.token_hex(4)
+        self._queries[ref] = (chat, query)
         while len(self._queries) > self._limit:
             self._queries.popitem(last=False)
         return ref
 
-    def get(self, ref: str) -> str | None:
-        return self._queries.get(ref)
+    def get(self, chat: object, ref: str) -> str | None:
+        """The query kept under ``ref`` for ``chat`` (None for any other chat)."""
+        found = self._queries.get(ref)
+        return found[1] if found is not None and found[0] == chat else None
 
 
 class StatusCache:

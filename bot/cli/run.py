@@ -64,8 +64,10 @@ class RedactingFormatter(logging.Formatter):
 
 
 def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every non-empty secret replaced by ``[token]``."""
     for secret in secrets:
-        text = text.replace(secret, "[token]")
+        if secret:
+            text = text.replace(secret, "[token]")
     return text
 
 
@@ -134,7 +136,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     except NetworkError as exc:
         detail = redact(str(exc), [token, webhook_secret or ""])
-        print(f"newsbot: cannot reach the Bot API at {api_url}: {detail}", file=sys.stderr)
+        print(
+            f"newsbot: cannot reach the Bot API at {api_url}: {detail}. Check the network "
+            "connection, and NEWSBOT_API_URL if you set it.",
+            file=sys.stderr,
+        )
         return 1
     except TelegramError as exc:
         detail = redact(str(exc), [token, webhook_secret or ""])
