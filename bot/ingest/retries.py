@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.errors import StoreError
 from bot.models import FeedEntry
-from bot.store.datadir import Store
+from bot.store.contract import ArticleStore
 from bot.store.documents import record_from_doc, record_to_doc
 
 RETRY_AFTER = timedelta(hours=1)
 TABLE = "read_retries"
+_KEY = "pending"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,42 +29,45 @@ class Retry:
     article_id: str
 
 
-def remember(store: Store, retries: list[Retry], now: datetime) -> None:
+def remember(store: ArticleStore, retries: list[Retry], now: datetime) -> None:
     """Add ``retries``, due ``RETRY_AFTER`` from ``now``."""
     if not retries:
         return
     due = (now + RETRY_AFTER).isoformat()
-    table = store.state_table(TABLE)
-    table.put(
-        {
-            r.article_id: {"feed": r.feed, "entry": record_to_doc(r.entry), "due": due}
-            for r in retries
-        }
-    )
-    store.flush()
+    pending = _pending(store)
+    for r in retries:
+        pending[r.article_id] = {"feed": r.feed, "entry": record_to_doc(r.entry), "due": due}
+    _save(store, pending)
 
 
-def take_due(store: Store, now: datetime) -> list[Retry]:
+def take_due(store: ArticleStore, now: datetime) -> list[Retry]:
     """The retries due at ``now``, taken off the list (durably) before they are tried."""
-    table = store.state_table(TABLE)
+    pending = _pending(store)
     due: list[Retry] = []
-    damaged: list[str] = []
-    for key, doc in list(table.keyed()):
+    for key, doc in list(pending.items()):
         try:
             when = datetime.fromisoformat(str(doc["due"]))
         except (KeyError, TypeError, ValueError):
-            when = now  # a damaged entry: tried now, then gone
+            when = now  # a damaged entry: dropped below, never tried
         if when > now:
             continue
+        del pending[key]
         try:
             entry = record_from_doc(FeedEntry, doc.get("entry") or {}, f"{TABLE} {key}")
-        except (StoreError, TypeError):
-            entry = None  # a damaged entry: dropped below, never tried
-        if entry is not None:
-            due.append(Retry(str(doc.get("feed", "")), entry, key))
-        else:
-            damaged.append(key)
-    if due or damaged:
-        table.drop_keys([r.article_id for r in due] + damaged)
-        store.flush()
+        except (StoreError, TypeError, AttributeError):
+            continue
+        due.append(Retry(str(doc.get("feed", "")), entry, key))
+    if due or len(pending) != len(_pending(store)):
+        _save(store, pending)
     return due
+
+
+def _pending(store: ArticleStore) -> dict[str, Any]:
+    doc = store.state_table(TABLE).get_key(_KEY)
+    items = doc.get("items") if doc is not None else None
+    return dict(items) if isinstance(items, dict) else {}
+
+
+def _save(store: ArticleStore, pending: dict[str, Any]) -> None:
+    store.state_table(TABLE).put({_KEY: {"items": pending}})
+    store.flush()
