@@ -47,7 +47,7 @@ def test_run_without_the_network_says_what_to_check(tmp_path: Path) -> None:
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "NEWSBOT_TOKEN": "123456:secret-token-part",
-        "NEWSBOT_API_URL": "http://127.0.0.1:9/bot",  # nothing listens on the discard port
+        "NEWSBOT_API_URL": "http://127.0.0.1:9",  # nothing listens on the discard port
         "NEWSBOT_CONFIG": str(config),
         "NEWSBOT_DATA": str(tmp_path / "data"),
     }
@@ -62,7 +62,7 @@ def test_run_without_the_network_says_what_to_check(tmp_path: Path) -> None:
     )
     last = done.stderr.strip().splitlines()[-1]
     assert done.returncode == 1
-    assert last.startswith("newsbot: cannot reach the Bot API at http://127.0.0.1:9/bot")
+    assert last.startswith("newsbot: cannot reach the Bot API at http://127.0.0.1:9")
     assert "Check the network connection, and NEWSBOT_API_URL" in last
     assert "[token]h" not in done.stderr
     assert "secret-token-part" not in done.stderr
