@@ -59,7 +59,7 @@ def test_a_job_past_its_limit_has_its_worker_killed_and_replaced() -> None:
     """The stuck job fails with JobTimeout, its process is gone, the next job runs."""
 
     async def scenario() -> tuple[int, int]:
-        pool = WorkerPool(lambda: ProcessWorkers(1, job_timeout_s=1.0))
+        pool = WorkerPool(lambda: ProcessWorkers(1, job_timeout_s=5.0))
         try:
             # os.getpid needs no import in the worker, so a busy machine cannot push it past
             # the limit; only the endless job meets it.
