@@ -36,6 +36,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -44,7 +45,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.admin import commands as admin
 from bot.admin.commands import ADMIN_COMMANDS
 from bot.admin.desk import AdminDesk
-from bot.chat import callbacks, channels, commands, members, pauses
+from bot.chat import callbacks, channels, commands, inline, members, pauses
 from bot.chat import services as chat_services
 from bot.chat.commands import COMMANDS
 from bot.chat.services import Services
@@ -245,6 +246,7 @@ def add_handlers(app: BotApp) -> None:
         app.add_handler(CommandHandler(name, handler))
     app.add_handler(MessageHandler(filters.Document.ALL, admin.document))
     app.add_handler(ChatMemberHandler(members.member_changed, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_handler(CallbackQueryHandler(channels.press, pattern=CHANNEL_BUTTONS))
     app.add_handler(CallbackQueryHandler(callbacks.button))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, commands.chat_migrated))

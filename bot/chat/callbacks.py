@@ -43,6 +43,7 @@ from bot.chat.services import (
     save_prefs,
     services,
     target_of,
+    too_fast,
 )
 from bot.chat.settings_ui import Row, Screen, find_name, toggle
 from bot.chat.settings_ui import screen as settings_screen
@@ -103,6 +104,10 @@ async def _search_more(
         words = s.searches.get(chat_id, pressed.ref or "")
     if words is None:
         await query.answer("That search has expired; send /search again.")
+        return
+    wait_s = s.search_limits.wait_s(query.from_user.id)
+    if wait_s:
+        await query.answer(too_fast(wait_s), show_alert=True)
         return
     text, rows, image = await search_page(s, chat_id, words, pressed.offset)
     await query.answer()

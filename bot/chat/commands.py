@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,17 @@ from telegram.ext import ContextTypes
 
 from bot.admin.desk import AdminDesk
 from bot.chat.buttons import RemoveAlert, encode_button, search_more
+from bot.chat.inline import SEARCH_PAYLOAD, words_of_payload
+from bot.chat.links import (
+    GROUP_PAYLOAD,
+    INVALID_LINK,
+    add_to_channel_link,
+    add_to_group_link,
+    describe_choice,
+    parse_payload,
+    subscribe_links,
+    with_link_choice,
+)
 from bot.chat.replies import reply, reply_screen
 from bot.chat.services import (
     ADMINS_ONLY,
@@ -30,9 +42,11 @@ from bot.chat.services import (
     save_prefs,
     services,
     target_of,
+    too_fast,
     topic_name,
 )
 from bot.chat.settings_ui import Row, describe_prefs, feeds_screen, main_screen
+from bot.config import FeedConfig
 from bot.delivery.chats import Chats
 from bot.delivery.prefs import (
     ChatPrefs,
@@ -79,19 +93,31 @@ NOT_SUBSCRIBED = "This chat is not subscribed yet: send /start first."
 UNSUBSCRIBED = "You are unsubscribed; /start to subscribe again."
 
 
-def help_text() -> str:
-    """/help: every command with what it does (plain text)."""
+def help_text(bot_username: str = "", feeds: Sequence[FeedConfig] = ()) -> str:
+    """/help: every command with what it does, then (knowing the bot's name) inline search,
+    the links that add the bot to a group or channel, and subscribe links (plain text)."""
     lines = ["I send news digests at the times you choose, and search the news.", ""]
     for name, args, what in COMMANDS:
         lines.append(f"/{name}{' ' + args if args else ''} — {what}")
+    if bot_username:
+        lines += ["", f"In any chat, type @{bot_username} and some words to share an article."]
+        lines.append(f"Add me to a group: {add_to_group_link(bot_username)}")
+        lines.append(
+            f"Add me to a channel (then /channels here): {add_to_channel_link(bot_username)}"
+        )
+        shared = subscribe_links(bot_username, feeds)[:3]
+        if shared:
+            lines.append("Links that subscribe in one tap (a topic or a feed), e.g.:")
+            lines += [f"{label}: {url}" for label, url in shared]
     return "\n".join(lines)
 
 
-def admin_help_text() -> str:
+def admin_help_text(bot_username: str = "", feeds: Sequence[FeedConfig] = ()) -> str:
     """/help for an admin: every command, then the admin commands."""
     from bot.admin.commands import admin_help_lines
 
-    return help_text() + "\n\nFor admins:\n" + "\n".join(admin_help_lines())
+    text = help_text(bot_username, feeds)
+    return text + "\n\nFor admins:\n" + "\n".join(admin_help_lines())
 
 
 def _chat_id(update: Update) -> Target | None:
@@ -126,14 +152,29 @@ async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Subscribe the chat (again, with its kept settings) and say what it will get."""
-    if not await may_change(update, context):
-        await reply(update, ADMINS_ONLY, html=False)
-        return
+    """Subscribe the chat (again, with its kept settings) and say what it will get. A deep
+    link's payload (``/start topic-world``) subscribes with that topic or feed; one from the
+    inline search's button runs the search instead."""
     chat_id = _chat_id(update)
     if chat_id is None:
         return
     s = services(context)
+    payload = _args(context)
+    if payload.startswith(SEARCH_PAYLOAD):
+        words = words_of_payload(payload)
+        if words is None:
+            await reply(update, "Send /search <words> to search the news.", html=False)
+        else:
+            await search_reply(update, context, chat_id, words)
+        return
+    chosen = parse_payload(payload, s.feeds) if payload and payload != GROUP_PAYLOAD else None
+    if payload and payload != GROUP_PAYLOAD and chosen is None:
+        log.info("start link refused %s", fields(chat=str(chat_id), payload=payload[:64]))
+        await reply(update, INVALID_LINK, html=False)
+        return
+    if not await may_change(update, context):
+        await reply(update, ADMINS_ONLY, html=False)
+        return
     now = s.clock()
     kept = s.chats.get(chat_id)
     again = kept is not None
@@ -141,6 +182,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         prefs = new_chat_prefs(chat_id, now, s.defaults, title=topic_name(update))
     else:
         prefs = kept if kept.active else kept.changed(now, active=True, paused="")
+    if chosen is not None:
+        prefs = with_link_choice(prefs, chosen, now, is_new=not again)
     if prefs is not kept:
         s.chats.put(prefs)
     s.digests.reschedule(prefs, now)
@@ -148,9 +191,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     zone = escape_text(describe_timezone(prefs.time_zone))
     when = describe_schedule(prefs.schedule)
     schedule = f"a digest {when} ({zone})" if when != "off" else "no scheduled digests"
+    linked = f"🔗 You read {escape_text(describe_choice(chosen))} now.\n" if chosen else ""
     await reply(
         update,
-        f"<b>{'Welcome back' if again else 'Subscribed'}!</b> You will get {schedule}, "
+        f"{linked}<b>{'Welcome back' if again else 'Subscribed'}!</b> You will get {schedule}, "
         f"up to {prefs.items_per_digest} stories each, from "
         f"{'all feeds' if prefs.is_all_feeds else 'the feeds you picked'}: headline, source, "
         "the lead and the key quote.\n\n"
@@ -208,7 +252,20 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = _chat_id(update)
     if chat_id is None:
         return
-    text, rows, image = await search_page(services(context), chat_id, words, 0)
+    await search_reply(update, context, chat_id, words)
+
+
+async def search_reply(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: Target, words: str
+) -> None:
+    """The first page of a search, within the user's search budget."""
+    s = services(context)
+    user = update.effective_user
+    wait_s = s.search_limits.wait_s(user.id) if user is not None else 0.0
+    if wait_s:
+        await reply(update, too_fast(wait_s), html=False)
+        return
+    text, rows, image = await search_page(s, chat_id, words, 0)
     await reply(update, text, rows=rows, image=image)
 
 
@@ -436,10 +493,11 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """Every command and what it does (for an admin, the admin commands too)."""
     desk = context.application.bot_data.get("admin")
     user = update.effective_user
+    name, feeds = context.bot.username or "", services(context).feeds
     if isinstance(desk, AdminDesk) and desk.is_admin(user.id if user else None):
-        await reply(update, admin_help_text(), html=False)
+        await reply(update, admin_help_text(name, feeds), html=False)
         return
-    await reply(update, help_text(), html=False)
+    await reply(update, help_text(name, feeds), html=False)
 
 
 async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -12,15 +12,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote
 
 from bot.config import FeedConfig
+from bot.delivery.prefs import ChatPrefs
 
 MAX_PAYLOAD_CHARS = 64
 PAYLOAD_CHARS = re.compile(r"[A-Za-z0-9_-]{1,64}")
-SEARCH_PAYLOAD = "search"
-GROUP_RIGHTS = "delete_messages+pin_messages+manage_topics"
-CHANNEL_RIGHTS = "post_messages+edit_messages"
+GROUP_PAYLOAD = "hello"  # what ?startgroup= links carry: a plain /start in the group
+CHANNEL_RIGHTS = "post_messages"
+INVALID_LINK = (
+    "That subscribe link is not valid: it names no topic or feed I have, so nothing changed. "
+    "/feeds lists them."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +84,32 @@ def start_link(bot_username: str, payload: str) -> str:
 
 
 def add_to_group_link(bot_username: str) -> str:
-    """Opens Telegram's "add to group" with the admin rights the bot asks for."""
-    return f"https://t.me/{bot_username}?startgroup=hello&admin={GROUP_RIGHTS}"
+    """Opens Telegram's "add to group" (the bot needs no admin right in a group); the group
+    then gets ``/start hello``, which subscribes it."""
+    return f"https://t.me/{bot_username}?startgroup={GROUP_PAYLOAD}"
 
 
 def add_to_channel_link(bot_username: str) -> str:
-    """Opens Telegram's "add to channel" with "Post messages" (and editing) asked for."""
+    """Opens Telegram's "add to channel" asking for the one right the bot needs there."""
     return f"https://t.me/{bot_username}?startchannel&admin={CHANNEL_RIGHTS}"
+
+
+def with_link_choice(
+    prefs: ChatPrefs, chosen: LinkTarget, now: datetime, *, is_new: bool
+) -> ChatPrefs:
+    """The preferences after following a subscribe link: a new subscriber reads just the
+    linked topic or feed; one that picked feeds gets it added; one reading every feed keeps
+    reading every feed (the linked one among them)."""
+    if is_new:
+        if chosen.is_topic:
+            return prefs.changed(now, feeds=(), topics=(chosen.name,))
+        return prefs.changed(now, feeds=(chosen.name,), topics=())
+    if prefs.is_all_feeds:
+        return prefs
+    if chosen.is_topic:
+        return prefs.changed(now, topics=(*prefs.topics, chosen.name))
+    return prefs.changed(now, feeds=(*prefs.feeds, chosen.name))
+
+
+def describe_choice(chosen: LinkTarget) -> str:
+    return f"topic {chosen.name}" if chosen.is_topic else chosen.name

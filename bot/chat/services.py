@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from telegram import Bot, ChatMember, Message, Update
 from telegram.error import TelegramError
@@ -32,6 +33,7 @@ log = logging.getLogger("newsbot.chats")
 
 MAX_SEARCH_REFS = 2000
 STATUS_TTL_S = 300.0
+SEARCHES_PER_MINUTE = 20
 MAX_STATUSES = 10_000
 
 
@@ -56,6 +58,32 @@ class SearchRefs:
         """The query kept under ``ref`` for ``chat`` (None for any other chat)."""
         found = self._queries.get(ref)
         return found[1] if found is not None and found[0] == chat else None
+
+
+class SearchLimits:
+    """Each user's searches in the last minute (/search, its pages and inline queries share
+    the budget): at most ``per_minute``."""
+
+    def __init__(self, per_minute: int = SEARCHES_PER_MINUTE) -> None:
+        self.per_minute = per_minute
+        self._recent: dict[int, deque[float]] = {}
+
+    def wait_s(self, user_id: int) -> float:
+        """0 when the user may search now (the search is counted), else the seconds to wait."""
+        now = time.monotonic()
+        recent = self._recent.setdefault(user_id, deque())
+        while recent and now - recent[0] >= 60.0:
+            recent.popleft()
+        if len(recent) >= self.per_minute:
+            return 60.0 - (now - recent[0])
+        recent.append(now)
+        if len(self._recent) > MAX_STATUSES:
+            self._recent = {u: q for u, q in self._recent.items() if q and now - q[-1] < 60.0}
+        return 0.0
+
+
+def too_fast(wait_s: float) -> str:
+    return f"You are searching very fast: please wait {max(1, round(wait_s))} s and try again."
 
 
 class StatusCache:
@@ -95,6 +123,10 @@ class Services:
     clock: Callable[[], datetime]
     searches: SearchRefs = field(default_factory=SearchRefs)
     statuses: StatusCache = field(default_factory=lambda: StatusCache())
+    search_limits: SearchLimits = field(default_factory=lambda: SearchLimits())
+    inline_answers: OrderedDict[tuple[str, int], tuple[float, Any]] = field(
+        default_factory=OrderedDict
+    )  # (query, offset) -> (when, the answer): bot.chat.inline
     awaiting_channel: set[int] = field(default_factory=set)  # users asked for a channel
     feeds_in_force: Callable[[], tuple[FeedConfig, ...]] | None = None
     delivery: Delivery | None = None  # to drop what is queued for a paused chat

@@ -32,6 +32,7 @@ QUOTE_MAX_CHARS = 280
 SPEAKER_MAX_CHARS = 60
 SNIPPET_MAX_CHARS = 300
 QUERY_MAX_CHARS = 100
+CARD_DESCRIPTION_MAX_CHARS = 200
 ALSO_IN_MAX_FEEDS = 4
 
 BLOCK_SEPARATOR = "\n\n"
@@ -202,6 +203,22 @@ def _snippet(segments: Sequence[tuple[str, bool]]) -> str:
         else:
             parts.append(escaped)
     return "".join(parts).strip()
+
+
+def render_card(hit: SearchHit, *, tz: ZoneInfo, now: datetime) -> str:
+    """What choosing an inline result posts: the linked title, then source · local date."""
+    meta = (
+        f"{_field(hit.feed, SOURCE_MAX_CHARS)} · {format_local_date(hit.published, tz=tz, now=now)}"
+    )
+    return f"{_title_line(hit.title, hit.link)}\n{meta}"
+
+
+def card_description(hit: SearchHit, lead: str, *, tz: ZoneInfo, now: datetime) -> str:
+    """An inline result's plain-text description: source · date — the lead (or snippet)."""
+    text = clean_text(lead) or clean_text("".join(part for part, _ in hit.snippet))
+    meta = f"{cut_words(clean_text(hit.feed), SOURCE_MAX_CHARS)} · "
+    meta += format_local_date(hit.published, tz=tz, now=now)
+    return cut_words(f"{meta} — {text}" if text else meta, CARD_DESCRIPTION_MAX_CHARS)
 
 
 def render_search_hit(hit: SearchHit, *, number: int, tz: ZoneInfo, now: datetime) -> str:
