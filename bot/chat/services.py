@@ -62,7 +62,7 @@ class SearchRefs:
 
 class SearchLimits:
     """Each user's searches in the last minute (/search, its pages and inline queries share
-    the budget): at most ``per_minute``."""
+    the budget): at most ``per_minute`` (``[bot] searches_per_minute``)."""
 
     def __init__(self, per_minute: int = SEARCHES_PER_MINUTE) -> None:
         self.per_minute = per_minute
@@ -124,6 +124,10 @@ class Services:
     searches: SearchRefs = field(default_factory=SearchRefs)
     statuses: StatusCache = field(default_factory=lambda: StatusCache())
     search_limits: SearchLimits = field(default_factory=lambda: SearchLimits())
+
+    def __post_init__(self) -> None:
+        self.search_limits.per_minute = self.config.settings.bot.searches_per_minute
+
     inline_answers: OrderedDict[tuple[str, int], tuple[float, Any]] = field(
         default_factory=OrderedDict
     )  # (query, offset) -> (when, the answer): bot.chat.inline

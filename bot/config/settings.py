@@ -84,6 +84,7 @@ class BotSettings:
     first_digest_hours: int = number_field(24, 1, 24 * 30)
     digest_tick_s: float = number_field(30.0, 0.05, 3600)
     search_results_per_page: int = number_field(5, 1, 20)
+    searches_per_minute: int = number_field(20, 1, 10000)
     max_messages_per_s: float = number_field(30.0, 0.1, 10000)
     max_group_messages_per_minute: float = number_field(20.0, 1, 10000)
     drain_timeout_s: float = number_field(10.0, 0, 600)

@@ -37,6 +37,7 @@ new_feed_backlog = 10
 [bot]
 digest_tick_s = 0.2
 search_results_per_page = 2
+searches_per_minute = 1000
 drain_timeout_s = 3.0
 group_admins_only = false
 allow_private_feeds = true

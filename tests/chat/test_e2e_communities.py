@@ -81,8 +81,9 @@ def told(server: BotApiServer, user_id: int) -> int:
 
 
 def next_minutes(count: int) -> list[str]:
-    """The next ``count`` whole minutes (UTC, HH:MM), at least 12 s away."""
-    start = (datetime.now(UTC) + timedelta(seconds=72)).replace(second=0, microsecond=0)
+    """The next ``count`` whole minutes (UTC, HH:MM), at least 40 s away (the set-up before
+    the first one takes a few seconds on a loaded machine)."""
+    start = (datetime.now(UTC) + timedelta(seconds=100)).replace(second=0, microsecond=0)
     return [(start + timedelta(minutes=n)).strftime("%H:%M") for n in range(count)]
 
 
@@ -139,7 +140,7 @@ def test_channels_and_forum_topics_get_their_digests_and_pause_without_retrying(
             assert "Saved" in in_topic(server, thread, f"/settings times {at}")
         assert not digests(server, FORUM, 0)  # General never subscribed
 
-        server.wait_for(lambda: digests(server, CHANNEL), 90)
+        server.wait_for(lambda: digests(server, CHANNEL), 150)
         server.wait_for(lambda: digests(server, FORUM, world_topic), WAIT_S)
         assert not digests(server, FORUM, pakistan)
         assert "River levels rise" in digests(server, CHANNEL)[0]

@@ -35,6 +35,7 @@ def settings(webhook_url: str, port: int) -> str:
 [bot]
 digest_tick_s = 0.2
 search_results_per_page = 2
+searches_per_minute = 1000
 drain_timeout_s = 3.0
 mode = "webhook"
 webhook_url = "{webhook_url}"

@@ -7,7 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from bot.chat.services import SEARCHES_PER_MINUTE
+from bot.config import BotSettings
 from tests.support.botharness import Harness, article, texts
 
 FLOOD = article("a1", "Council approves flood relief", "The council approved flood relief.")
@@ -20,7 +20,7 @@ def test_a_user_searching_too_fast_is_asked_to_wait_inline_too(tmp_path: Path) -
     async def main() -> None:
         async with Harness(tmp_path) as bot:
             bot.add_articles(FLOOD)
-            for _ in range(SEARCHES_PER_MINUTE):
+            for _ in range(BotSettings().searches_per_minute):
                 assert "Results" in texts(await bot.send(42, "/search flood"))[0]
             (refused,) = texts(await bot.send(42, "/search flood"))
             assert "searching very fast" in refused
