@@ -14,7 +14,8 @@ class Article:
     ``text`` is the body only: paragraphs separated by one blank line, with no
     title, captions, bylines, share prompts, related links or sidebars. ``language`` is
     its ISO 639-1 code ("en", "ur"), None until known. ``image`` is the page's lead image
-    (og:image) as an absolute http(s) address.
+    (og:image) as an absolute http(s) address. ``description`` is the page's own summary
+    (its description meta, or the feed entry's summary): a signal of where the story starts.
     """
 
     text: str
@@ -24,6 +25,7 @@ class Article:
     url: str | None = None
     language: str | None = None
     image: str | None = None
+    description: str | None = None
 
     @property
     def paragraphs(self) -> list[str]:

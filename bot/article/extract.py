@@ -62,7 +62,7 @@ def extract_html(html: str | bytes, url: str | None = None) -> Article:
         raise InputError("the page holds no HTML")
     try:
         meta = _page_metadata(tree, url)
-        headings = _headings(tree)
+        headings = _headings(tree) + _deck(tree, meta.description)
         pruned = _prune_furniture(tree)
         doc = trafilatura.bare_extraction(
             pruned, url=url, include_comments=False, include_tables=True, fast=True
@@ -97,6 +97,7 @@ def extract_html(html: str | bytes, url: str | None = None) -> Article:
         author=author,
         url=url,
         image=lead_image(meta.image, url),
+        description=clean_inline(meta.description) if meta.description else None,
     )
 
 
@@ -215,6 +216,23 @@ def _headings(tree: Any) -> list[str]:
     than the <title>."""
     found = [clean_inline(h.text_content()) for h in tree.iter("h1")]
     return [h for h in found if h][:_MAX_HEADINGS]
+
+
+def _deck(tree: Any, description: str | None) -> list[str]:
+    """The standfirst when the page sets it as a subheading (<h2>) that is also its
+    description: like the headline, page furniture above the story, not its opening."""
+    if not description or len(description.split()) < _DECK_MIN_WORDS:
+        return []
+    want = _WORDS.findall(description.lower())
+    for heading in tree.iter("h2"):
+        text = clean_inline(heading.text_content())
+        if _WORDS.findall(text.lower()) == want:
+            return [text]
+    return []
+
+
+_WORDS = re.compile(r"\w+")
+_DECK_MIN_WORDS = 8
 
 
 def _prune_furniture(tree: Any) -> Any:

@@ -87,21 +87,27 @@ _DATELINE = re.compile(
 
 
 def select_lead(
-    text: str, count: int, title: str | None = None, language: str | None = None
+    text: str,
+    count: int,
+    title: str | None = None,
+    language: str | None = None,
+    description: str | None = None,
 ) -> list[str]:
     """The article's first ``count`` sentences, in order, past what is not the story.
-    ``language`` (ISO 639-1) picks the sentence rules and dateline forms."""
+    ``language`` (ISO 639-1) picks the sentence rules and dateline forms; ``description`` is
+    the page's own summary (its description meta, or the feed entry's summary)."""
     if count <= 0:
         return []
     lead: list[str] = []
-    for paragraph in _paragraphs(text):
+    paragraphs = _paragraphs(text)
+    for paragraph in paragraphs[_story_start(paragraphs, title, description) :]:
         if _is_not_story(paragraph, title, started=bool(lead)):
             continue
         for sentence in split_sentences(paragraph, language):
             if _is_not_story_sentence(sentence):
                 continue
             if not lead:
-                sentence = strip_dateline(sentence)
+                sentence = strip_dateline(_without_label(sentence))
                 after_dateline = False
                 if language not in (None, "en"):
                     # A sentence after a dateline opens the story, however short: kickers
@@ -170,6 +176,39 @@ def _is_page_line(text: str) -> bool:
     if _NOT_STORY_LINE.match(text):
         return True
     return bool(_BYLINE.match(text)) and len(_WORD.findall(text)) <= MAX_BYLINE_WORDS
+
+
+# How far down the body the headline may stand below teasers of other stories.
+_MAX_HEADLINE_DEPTH = 6
+# Words of the description a paragraph must open with to be where it starts.
+_DESCRIPTION_WORDS = 10
+
+
+def _story_start(paragraphs: list[str], title: str | None, description: str | None) -> int:
+    """Where the story starts: 0, unless the headline stands lower in the body and the
+    paragraph right below it opens as the page's description does. Then what stands above
+    the headline is another story's teaser, and the page's own summary shows where this
+    one starts."""
+    want = _WORD.findall((description or "").lower())[:_DESCRIPTION_WORDS]
+    if not title or len(want) < _DESCRIPTION_WORDS:
+        return 0
+    for i in range(1, min(len(paragraphs), _MAX_HEADLINE_DEPTH + 1)):
+        opening = _WORD.findall(paragraphs[i].lower())[: len(want)]
+        if opening == want and _is_title(paragraphs[i - 1], title):
+            return i
+    return 0
+
+
+# A bracketed label before the first sentence ('[Exclusive]', '[엔터미디어=정덕현의 이슈공감]'):
+# a kicker or the desk's credit, not the story.
+_LABEL = re.compile(r"^\[[^\[\]]{1,40}\]\s*(?=\S)")
+
+
+def _without_label(sentence: str) -> str:
+    match = _LABEL.match(sentence)
+    if match is None or count_words(sentence[match.end() :]) < MIN_FIRST_SENTENCE_WORDS:
+        return sentence
+    return sentence[match.end() :]
 
 
 def _is_title(paragraph: str, title: str | None) -> bool:

@@ -22,7 +22,15 @@ def summarize(article: Article, lead_sentences: int = 2) -> Summary:
     language = article.language or detect_language(text)
     if language != article.language:
         article = dataclasses.replace(article, language=language)
-    lead = tuple(select_lead(text, lead_sentences, title=article.title, language=language))
+    lead = tuple(
+        select_lead(
+            text,
+            lead_sentences,
+            title=article.title,
+            language=language,
+            description=article.description,
+        )
+    )
     return Summary(article=article, lead=lead, quotes=tuple(find_quotes(text, language=language)))
 
 

@@ -8,6 +8,7 @@ and the feed's configuration together into the :class:`~bot.models.StoredArticle
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import re
@@ -112,6 +113,10 @@ def read_entry(job: ReadJob) -> ReadResult:
         problem = f"the page holds only {len(page_article.text)} characters of text"
         page_article = None
     if page_article is not None:
+        if page_article.description is None and feed_article is not None:
+            # the feed entry's summary is the page's own account of where the story starts
+            summary_text = feed_article.paragraphs[0] if feed_article.paragraphs else None
+            page_article = dataclasses.replace(page_article, description=summary_text)
         return ReadResult(summarize(page_article, settings.lead_sentences), "page")
     if feed_article is not None:
         return ReadResult(summarize(feed_article, settings.lead_sentences), "feed", problem)

@@ -406,3 +406,17 @@ def test_standfirst_is_short_and_a_long_described_opening_is_body(
     title = "City expands bus network to the north"
     kept = clean_paragraphs([title, dek, *BODY], title=title, description=dek)
     assert kept == (BODY if is_standfirst else [dek, *BODY])
+
+
+def test_standfirst_set_as_a_subheading_is_not_the_story() -> None:
+    """A page's description repeated as an <h2> under the headline is its standfirst."""
+    deck = "The September quarter earnings were not a complete disappointment for most companies."
+    body = "The equity benchmark scaled a new all-time high in the morning trade on Wednesday. " * 3
+    page = (
+        f'<html><head><title>Markets on a high</title><meta name="description" content="{deck}">'
+        f"</head><body><article><h1>Markets on a high</h1><h2>{deck}</h2>"
+        f"<p>{body}</p><p>{body}</p></article></body></html>"
+    )
+    article = extract_html(page)
+    assert deck not in article.text
+    assert summarize(article, lead_sentences=1).lead[0].startswith("The equity benchmark")

@@ -200,3 +200,29 @@ def test_seed_lead_is_right_even_before_the_body_is_cleaned(seed_dir: Path) -> N
     lead = select_lead(raw, 2, title="Taliban FM meets Ahmad Massoud’s son, Ismail Khan in Iran")
     assert lead[0].startswith("The Taliban’s foreign minister said on Monday he held talks")
     assert lead[1].startswith("Massoud’s Panjshir Valley forces provided the last resistance")
+
+
+def test_story_starts_below_the_headline_where_the_description_opens() -> None:
+    """A teaser of another story above the headline is passed over when the paragraph below
+    the headline opens as the page's description does."""
+    text = (
+        "Night mode is an automatic setting that takes advantage of the new wide camera.\n\n"
+        "Scissor keyboard MacBook Pro due next year\n\n"
+        "Apple plans to release a new 13-inch MacBook Pro with a scissor switch keyboard in "
+        "the first half of 2020, according to industry sources."
+    )
+    description = (
+        "Apple plans to release a new 13-inch MacBook Pro with a scissor switch keyboard in "
+        "the first half of 2020,..."
+    )
+    title = "Scissor keyboard MacBook Pro due next year"
+    assert select_lead(text, 1, title=title, description=description)[0].startswith("Apple plans")
+    assert select_lead(text, 1, title=title)[0].startswith("Night mode")
+
+
+def test_bracketed_label_before_the_first_sentence_is_not_the_story() -> None:
+    """'[Exclusive] The minister …': the label is a kicker, the sentence is the lead."""
+    text = "[Exclusive] The minister resigned on Tuesday after a week of protests in the capital."
+    assert select_lead(text, 1) == [
+        "The minister resigned on Tuesday after a week of protests in the capital."
+    ]
