@@ -4,7 +4,9 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY config ./config
-RUN python3 -m venv .venv && .venv/bin/pip install --no-cache-dir .
+# EXTRAS="[postgres]" adds psycopg for a PostgreSQL deployment (docker-compose.yml does).
+ARG EXTRAS=""
+RUN python3 -m venv .venv && .venv/bin/pip install --no-cache-dir ".${EXTRAS}"
 ENV NEWSBOT_CONFIG=/app/config NEWSBOT_DATA=/data PATH=/app/.venv/bin:$PATH
 VOLUME ["/data"]
 CMD ["newsbot", "run"]

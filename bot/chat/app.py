@@ -68,6 +68,7 @@ from bot.search.backend import open_index
 from bot.search.contract import TextIndex
 from bot.store.backend import open_store
 from bot.store.contract import ArticleStore
+from bot.store.pglead import Leadership
 
 log = logging.getLogger("newsbot.app")
 
@@ -92,6 +93,9 @@ class Runtime:
     ticker: PollTicker | None
     settings: BotSettings
     admin: AdminDesk
+    leader: Leadership | None = None  # PostgreSQL: only the holder of the lock sends
+    is_sending: bool = False  # digests, alerts and delivery run (this process leads)
+    stop: asyncio.Event | None = None
 
 
 def utc_now() -> datetime:
@@ -115,6 +119,7 @@ def build_app(
     index: TextIndex | None = None,
     ledger: DeliveryLedger | None = None,
     poller: Poller | None = None,
+    leader: Leadership | None = None,
     request: BaseRequest | None = None,
     fetcher: Fetcher | None = None,
     clock: Callable[[], datetime] = utc_now,
@@ -192,7 +197,7 @@ def build_app(
     app.bot_data["services"] = services
     app.bot_data["admin"] = desk
     app.bot_data["runtime"] = Runtime(
-        store, index, ledger, delivery, digests, ticker, settings, desk
+        store, index, ledger, delivery, digests, ticker, settings, desk, leader
     )
     add_handlers(app)
     if app.job_queue is not None:
@@ -293,17 +298,34 @@ def runtime(app: BotApp) -> Runtime:
 
 
 async def _digest_tick(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """The JobQueue callback: send due digests and new alerts."""
+    """The JobQueue callback: send due digests and new alerts (the leading process only)."""
     job = context.job
-    if job is not None and isinstance(job.data, Digests):
+    if job is not None and isinstance(job.data, Digests) and _is_sending(context):
+        rt = runtime(context.application)
+        if rt.leader is not None:  # what processes standing by planned (webhook commands)
+            rt.delivery.adopt_pending()
         await job.data.tick()
 
 
 async def _health_tick(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """The JobQueue callback: failure and recovery notices for admins."""
+    """The JobQueue callback: failure and recovery notices for admins (the leader's)."""
     job = context.job
-    if job is not None and isinstance(job.data, AdminDesk):
+    if job is not None and isinstance(job.data, AdminDesk) and _is_sending(context):
         await job.data.check_health()
+
+
+def _is_sending(context: CallbackContext[Any, Any, Any, Any]) -> bool:
+    """Whether this process sends now; a leader whose lock broke stops the process at once
+    (another may lead already: sending on would send twice)."""
+    rt = context.application.bot_data.get("runtime")
+    if not isinstance(rt, Runtime) or not rt.is_sending:
+        return False
+    if rt.leader is not None and not rt.leader.still_held():
+        rt.is_sending = False
+        if rt.stop is not None:
+            rt.stop.set()
+        return False
+    return True
 
 
 async def serve(
@@ -315,14 +337,20 @@ async def serve(
     the webhook cannot be served."""
     rt = runtime(app)
     check_update_source(rt.settings)
-    stop = stop or _stop_on_signals()
+    stop = rt.stop = stop or _stop_on_signals()
     async with app:  # initialize: getMe checks the token
         await register_menus(app, rt.admin.admins)
+        if rt.leader is not None and not await _stand_by(app, rt, stop, webhook_secret):
+            await _stop_in_order(app, rt, None)
+            return
         due = rt.digests.start(rt.digests.clock())
         sender = asyncio.create_task(rt.delivery.run(), name="delivery")
-        await app.start()
+        rt.is_sending = True
+        if not app.running:
+            await app.start()
         try:
-            await _start_updates(app, rt.settings, webhook_secret)
+            if app.updater is not None and not app.updater.running:
+                await _start_updates(app, rt.settings, webhook_secret)
         except BaseException:  # setWebhook refused, the port taken: stop what was started
             await _stop_in_order(app, rt, sender)
             raise
@@ -347,7 +375,27 @@ async def serve(
     log.info("bot stopped %s", fields(pending=len(rt.ledger.pending())))
 
 
-async def _stop_in_order(app: BotApp, rt: Runtime, sender: asyncio.Task[None]) -> None:
+async def _stand_by(
+    app: BotApp, rt: Runtime, stop: asyncio.Event, webhook_secret: str | None
+) -> bool:
+    """Sharing a database: poll feeds (the jobs start) and, in webhook mode, answer commands
+    while another process leads; return True once this one leads (then it resends what the
+    ledger holds pending), False when stopped first. In polling mode only the leader gets
+    updates: Telegram allows one getUpdates consumer."""
+    assert rt.leader is not None
+    await app.start()
+    if rt.settings.mode == "webhook":
+        await _start_updates(app, rt.settings, webhook_secret)
+    if not rt.leader.try_acquire():
+        log.info("standing by: another process sends")
+        if not await rt.leader.acquire(stop):
+            return False
+    log.info("leading: this process sends digests and alerts")
+    rt.delivery.take_over()
+    return True
+
+
+async def _stop_in_order(app: BotApp, rt: Runtime, sender: asyncio.Task[None] | None) -> None:
     """No new updates, then no new work; poll cycles commit, delivery drains, the store flushes."""
     if app.updater is not None and app.updater.running:
         await app.updater.stop()  # the webhook stays registered: updates wait at Telegram
@@ -355,6 +403,10 @@ async def _stop_in_order(app: BotApp, rt: Runtime, sender: asyncio.Task[None]) -
     if app.running:
         await app.stop()  # the job queue too: no new ticks
     await _drain_polls(rt)
+    if sender is None:
+        rt.ledger.sync()
+        rt.store.flush()
+        return
     if not sender.done():
         await rt.delivery.drain(rt.settings.drain_timeout_s)
     try:
@@ -362,6 +414,8 @@ async def _stop_in_order(app: BotApp, rt: Runtime, sender: asyncio.Task[None]) -
     finally:
         rt.ledger.sync()
         rt.store.flush()
+        if rt.leader is not None:
+            rt.leader.close()
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -14,16 +14,22 @@ import logging
 import os
 import re
 import sys
+from contextlib import closing
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.chat.app import DEFAULT_API_URL, build_app, serve
+from bot.cli.fetch import configure_logging as configure_fetch_logging
+from bot.cli.fetch import fetch_forever
 from bot.config import Config, load_config
 from bot.delivery.backend import open_ledger
 from bot.errors import NewsbotError
 from bot.ingest.pollsetup import open_poller
+from bot.search.backend import open_index
+from bot.store.backend import open_store
+from bot.store.pglead import Leadership
 
 log = logging.getLogger("newsbot.run")
 
@@ -32,6 +38,11 @@ BOTFATHER_ADVICE = (
 )
 # What Telegram accepts as a webhook's secret_token (1 to 256 of these), at a length no one guesses.
 SECRET_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]{16,256}")
+ROLES = ("all", "ingest", "bot")
+ROLE_ADVICE = (
+    "set NEWSBOT_DATABASE_URL (or [store] database_url) to the PostgreSQL database every "
+    "process shares; one process on a data folder is --role all"
+)
 WEBHOOK_ADVICE = (
     'mode = "webhook" needs NEWSBOT_WEBHOOK_SECRET: 16 to 256 characters A-Z, a-z, 0-9, _ and -, '
     "which Telegram sends with every update so that no one else can post updates to the bot"
@@ -46,7 +57,18 @@ def add_commands(commands: Any) -> None:
         description=(
             "Run the bot: poll the feeds, send digests at each chat's times and answer commands "
             "until SIGTERM or SIGINT. Needs NEWSBOT_TOKEN; NEWSBOT_API_URL points it at another "
-            "Bot API server."
+            "Bot API server. On a shared database (NEWSBOT_DATABASE_URL) several processes "
+            "split the work by --role."
+        ),
+    )
+    run.add_argument(
+        "--role",
+        choices=ROLES,
+        default="all",
+        help=(
+            "all (default): poll feeds, answer commands, send; ingest: only poll feeds (no "
+            "token needed); bot: answer commands and send, no polling. Roles other than all "
+            "need a database: one process at a time sends (the others stand by)"
         ),
     )
     run.set_defaults(handler=_cmd_run)
@@ -106,6 +128,16 @@ def api_url_problem(url: str) -> str | None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    role = getattr(args, "role", "all")
+    if role != "all":
+        config = load_config(os.environ)
+        if not config.database_url:
+            print(f"newsbot: --role {role} shares the work through a database: {ROLE_ADVICE}",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        if role == "ingest":
+            configure_fetch_logging(logging.INFO)
+            return asyncio.run(fetch_forever(config))
     token = os.environ.get("NEWSBOT_TOKEN", "").strip()
     if not token:
         print(f"newsbot: NEWSBOT_TOKEN is not set: {BOTFATHER_ADVICE}", file=sys.stderr)
@@ -125,7 +157,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     configure_logging(token, webhook_secret=webhook_secret)
     try:
         return asyncio.run(
-            run_bot(config, token=token, api_url=api_url, webhook_secret=webhook_secret)
+            run_bot(config, token=token, api_url=api_url, webhook_secret=webhook_secret, role=role)
         )
     except InvalidToken:
         print(
@@ -154,9 +186,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 async def run_bot(
-    config: Config, *, token: str, api_url: str, webhook_secret: str | None = None
+    config: Config,
+    *,
+    token: str,
+    api_url: str,
+    webhook_secret: str | None = None,
+    role: str = "all",
 ) -> int:
-    """Open the data, build the bot and serve until stopped; returns the exit code."""
+    """Open the data, build the bot and serve until stopped; returns the exit code. On a
+    database, the process sends only while it holds the leader lock; ``role="bot"`` polls no
+    feeds (ingest processes do)."""
+    leader = Leadership(config.database_url) if config.database_url else None
+    if role == "bot":
+        with open_store(config) as store, closing(open_index(store, config.data_dir)) as index:
+            ledger = open_ledger(
+                store, config.data_dir, retention_days=config.settings.store.retention_days
+            )
+            try:
+                app = build_app(config, token=token, api_url=api_url, store=store, index=index,
+                                ledger=ledger, leader=leader)  # fmt: skip
+                await serve(app, webhook_secret=webhook_secret)
+            finally:
+                ledger.close()
+        return 0
     async with open_poller(config) as poller:
         ledger = open_ledger(
             poller.store, config.data_dir, retention_days=config.settings.store.retention_days
@@ -170,6 +222,7 @@ async def run_bot(
                 index=poller.index,
                 ledger=ledger,
                 poller=poller,
+                leader=leader,
             )
             await serve(app, webhook_secret=webhook_secret)
         finally:

@@ -1,4 +1,5 @@
 """The delivery ledger in PostgreSQL (``PgLedger``): the same contract as bot.delivery.ledger.
+Longer than ~300 lines: the whole ledger contract in SQL, one method per operation.
 
 A plan is one transaction (pending messages, the articles they deliver, the chat's last
 digest, the day's counts), committed before ``plan`` returns, as the journal's fsync is.
@@ -31,6 +32,7 @@ class PgLedger:
         self._lock = threading.Lock()
         self._buffer: list[tuple[str, str, str, datetime]] = []  # (op, key, reason, at)
         self._buffered_keys: set[str] = set()
+        self._done_keys: set[str] = set()  # finished here: never pending again in this process
         self._errors: list[datetime] = []
         self._appended = 0
         self._synced = 0
@@ -97,7 +99,7 @@ class PgLedger:
                 "preview_above FROM ledger_pending ORDER BY seq"
             ).fetchall()
         with self._lock:
-            gone = set(self._buffered_keys)
+            gone = self._buffered_keys | self._done_keys
         return [
             Outgoing(
                 key=k,
@@ -265,6 +267,7 @@ class PgLedger:
                     _count(conn, at, "errors")
         with self._lock:
             self._buffered_keys -= {key for _, key, _, _ in buffer}
+            self._done_keys |= {key for _, key, _, _ in buffer}
             self._synced = max(self._synced, target)
 
     @property
@@ -304,6 +307,8 @@ class PgLedger:
             self.sync()
             with self.db.connection() as conn:
                 _finish(conn, op, key, now)
+            with self._lock:
+                self._done_keys.add(key)
             return
         with self._lock:
             self._buffer.append((op, key, reason, now))

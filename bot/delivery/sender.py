@@ -156,6 +156,26 @@ class Delivery:
 
     # -- the interface ----------------------------------------------------------------------
 
+    def adopt_pending(self) -> int:
+        """Queue what the ledger holds pending that this sender does not know of: planned by
+        another process sharing the database (a webhook standby answering /digest). Returns
+        how many were queued."""
+        if self._closing:
+            return 0
+        known = {m.key for queue in self._queues.values() for m in queue}
+        fresh = [m for m in self._ledger.pending() if m.key not in known]
+        self._enqueue(fresh)
+        return len(fresh)
+
+    def take_over(self) -> None:
+        """Queue afresh what the ledger holds pending (before ``run``): the process that sent
+        before may have sent some since this one was built, or died mid-way."""
+        if self._workers:
+            raise RuntimeError("take_over must come before run")
+        self._queues.clear()
+        self._ready = asyncio.Queue()
+        self._enqueue(self._ledger.pending())
+
     async def submit(self, messages: Sequence[Outgoing]) -> list[Outgoing]:
         """Plan the messages (durably) and queue them; returns those actually planned (a
         message repeating an article already delivered to its chat is dropped). After

@@ -1,4 +1,5 @@
 """The poll cycle: due feeds fetched, parsed and decided, their new entries read and stored.
+Longer than ~300 lines: one poll cycle, with the claims that share it between processes.
 
     poller = Poller(config, store, fetcher, index, executor_factory=process_pool)
     poller.catch_up_index()
@@ -21,8 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import socket
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
@@ -45,6 +49,7 @@ from bot.search.contract import TextIndex
 from bot.search.journal import catch_up_index, index_unindexed, write_journal
 from bot.store.contract import ArticleStore
 from bot.store.datadir import PruneResult, SeenMark
+from bot.store.pgarchive import PgStore
 from bot.store.versions import previous_versions, seen_mark
 
 # Names other modules import from here; open_poller lives in bot.ingest.pollsetup.
@@ -58,6 +63,10 @@ __all__ = [
 
 log = logging.getLogger("newsbot.poll")
 
+CLAIM_LEASE_S = 900.0
+"""How long a feed claim lasts unless released: longer than any poll, so only a process that
+died (or hung) loses its claims, and then another polls the feed."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
@@ -70,6 +79,11 @@ class _Outcome:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def claim_owner() -> str:
+    """Who holds a feed claim: this host and process, unique across restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -91,6 +105,7 @@ class Poller:
     rng: random.Random = field(default_factory=random.Random)
     journal: Path | None = None
     _workers: WorkerPool = field(init=False)
+    owner: str = field(default_factory=claim_owner)
     _in_flight: set[str] = field(default_factory=set, init=False)
     _soon: set[str] = field(default_factory=set, init=False)
     _unindexed: set[str] = field(default_factory=set, init=False)
@@ -135,6 +150,8 @@ class Poller:
         ``on_polled`` hears of each feed as its poll ends. Reports come in ``feeds`` order."""
         await self._retry_due()
         feeds = [f for f in feeds if f.name not in self._in_flight]
+        if isinstance(self.store, PgStore):  # processes sharing a database share the feeds
+            feeds = self._claim(self.store, feeds)
         names = {f.name for f in feeds}
         self._soon -= names
         self._in_flight |= names
@@ -164,7 +181,25 @@ class Poller:
             for task in tasks:
                 task.cancel()
             self._in_flight -= names
+            if isinstance(self.store, PgStore):
+                self.store.release_feeds(sorted(names), self.owner)
         return [reports[f.name] for f in feeds if f.name in reports]
+
+    def _claim(self, store: PgStore, feeds: list[FeedConfig]) -> list[FeedConfig]:
+        """The feeds this process may poll now: claimed in the database (a lease, so a dead
+        process's claims expire) and still due once claimed (another may have just polled)."""
+        claimed = store.claim_feeds([f.name for f in feeds], self.owner, CLAIM_LEASE_S)
+        now = self.clock()
+        states = store.feed_states()
+        due = []
+        for feed in feeds:
+            if feed.name not in claimed:
+                continue
+            state = states.get(feed.name)
+            if state is None or state.next_poll is None or state.next_poll <= now:
+                due.append(feed)
+        store.release_feeds(sorted(claimed - {f.name for f in due}), self.owner)
+        return due
 
     async def _poll_feed(self, feed: FeedConfig) -> _Outcome:
         started = time.monotonic()

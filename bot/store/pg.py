@@ -39,6 +39,11 @@ def _import(name: str) -> Any:
         ) from None
 
 
+def import_psycopg() -> Any:
+    """psycopg, or ConfigError in one line naming the extra to install."""
+    return _import("psycopg")
+
+
 class Database:
     """A pool of connections to one migrated PostgreSQL database."""
 

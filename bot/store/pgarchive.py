@@ -109,6 +109,34 @@ class PgStore:
             conn.execute("DELETE FROM feed_states WHERE name = %s", (old,))
         return max(moved, 0)
 
+    # -- claims: which process polls a feed -------------------------------------------------
+
+    def claim_feeds(self, names: Sequence[str], owner: str, lease_s: float) -> set[str]:
+        """Claim feeds for one poll: those no other owner holds, or whose claim has expired
+        (its process died); the claims last ``lease_s`` unless released. Returns the names
+        claimed; concurrent claimers never get the same feed."""
+        if not names:
+            return set()
+        with self.db.connection() as conn:
+            rows = conn.execute(
+                "INSERT INTO feed_claims (name, owner, until) "
+                "SELECT unnest(%s::text[]), %s, clock_timestamp() + make_interval(secs => %s) "
+                "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until "
+                "WHERE feed_claims.until < clock_timestamp() OR feed_claims.owner = excluded.owner "
+                "RETURNING name",
+                (list(names), owner, lease_s),
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def release_feeds(self, names: Sequence[str], owner: str) -> None:
+        """Give up this owner's claims on ``names`` (their polls are committed)."""
+        if names:
+            with self.db.connection() as conn:
+                conn.execute(
+                    "DELETE FROM feed_claims WHERE name = ANY(%s) AND owner = %s",
+                    (list(names), owner),
+                )
+
     # -- one poll cycle -----------------------------------------------------------------
 
     def commit_cycle(
