@@ -108,6 +108,7 @@ class Poller:
     owner: str = field(default_factory=claim_owner)
     _in_flight: set[str] = field(default_factory=set, init=False)
     _soon: set[str] = field(default_factory=set, init=False)
+    _seen_states: dict[str, FeedState] = field(default_factory=dict, init=False)
     _unindexed: set[str] = field(default_factory=set, init=False)
     _commit_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _page_slots: asyncio.Semaphore | None = field(default=None, init=False)
@@ -122,6 +123,7 @@ class Poller:
         next poll come, or address changed) or asked for with ``poll_soon``; ``every``: all
         enabled feeds, whatever their schedule."""
         states = self.store.feed_states()
+        self._seen_states = states
         due = []
         for feed in self.config.feeds:
             if not feed.enabled or feed.name in self._in_flight:
@@ -187,19 +189,18 @@ class Poller:
 
     def _claim(self, store: PgStore, feeds: list[FeedConfig]) -> list[FeedConfig]:
         """The feeds this process may poll now: claimed in the database (a lease, so a dead
-        process's claims expire) and still due once claimed (another may have just polled)."""
+        process's claims expire), less those another process polled since ``due_feeds``
+        read their state (it committed while this one was deciding)."""
         claimed = store.claim_feeds([f.name for f in feeds], self.owner, CLAIM_LEASE_S)
-        now = self.clock()
         states = store.feed_states()
-        due = []
-        for feed in feeds:
-            if feed.name not in claimed:
-                continue
-            state = states.get(feed.name)
-            if state is None or state.next_poll is None or state.next_poll <= now:
-                due.append(feed)
-        store.release_feeds(sorted(claimed - {f.name for f in due}), self.owner)
-        return due
+        seen = self._seen_states
+        kept = [
+            f
+            for f in feeds
+            if f.name in claimed and states.get(f.name) == seen.get(f.name, states.get(f.name))
+        ]
+        store.release_feeds(sorted(claimed - {f.name for f in kept}), self.owner)
+        return kept
 
     async def _poll_feed(self, feed: FeedConfig) -> _Outcome:
         started = time.monotonic()

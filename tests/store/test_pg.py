@@ -14,6 +14,7 @@ from bot.config import load_config
 from bot.config.database import database_url, describe
 from bot.errors import ConfigFileError, StoreError
 from bot.store.pg import Database
+from bot.store.pgarchive import PgStore
 from bot.store.pgschema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,3 +120,25 @@ def test_a_password_in_the_settings_key_is_refused_but_not_in_the_environment() 
     env = {"NEWSBOT_DATABASE_URL": "postgresql://u:pw@h/db"}
     assert database_url(env, "postgresql://other@h/db") == "postgresql://u:pw@h/db"
     assert database_url({}) is None
+
+
+def test_two_processes_never_hold_the_same_feed_and_dead_claims_expire(
+    pg_database: Database,
+) -> None:
+    """Claims split the feeds; a claim not released (its process died) lapses after its
+    lease, and then another process gets the feed."""
+    one, two = PgStore(pg_database), PgStore(pg_database)
+    names = [f"feed {n}" for n in range(10)]
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(
+            lambda args: args[0].claim_feeds(names, args[1], 60.0), [(one, "a"), (two, "b")]
+        )
+    assert not first & second
+    assert first | second == set(names)
+    assert two.claim_feeds(names, "b", 60.0) == second  # renewing its own claims
+    one.release_feeds(sorted(first), "a")
+    assert two.claim_feeds(names, "b", 60.0) == set(names)
+    assert one.claim_feeds(["feed 0"], "a", 60.0) == set()
+    two.release_feeds(names, "b")
+    assert one.claim_feeds(["feed 0"], "a", 0.0) == {"feed 0"}  # "a" dies holding it
+    assert two.claim_feeds(["feed 0"], "b", 60.0) == {"feed 0"}  # its lease has lapsed
