@@ -11,7 +11,11 @@ Three runs in the same process, each on a fresh data directory:
    ceiling ÷ baseline ratio is what durability costs.
 
 Peak memory is the process's ru_maxrss (the loopback server runs in the same process).
-Every 10th subscriber is a group (negative id); each gets one ~2 KB HTML message.
+The subscribers (``targets``): a tenth are channels (the bot an admin with "Post messages"),
+a tenth forum topics (five per forum group, each its own subscriber, sent with
+message_thread_id), a tenth groups, the rest private chats; each gets one ~2 KB HTML
+message. The server knows the channels and topics and refuses what Telegram would refuse;
+a message that reached another chat or topic than its own counts as misrouted.
 
 Run: ``python -m bench.fanout`` (10 000 chats: the limited run takes about 5.5 minutes) or
 ``python -m bench.fanout --chats 300`` (CI smoke size).
@@ -36,9 +40,14 @@ from telegram.request import HTTPXRequest
 
 from bot.delivery.ledger import Ledger, Outgoing
 from bot.delivery.sender import Delivery, DeliverySettings, build_rate_limiter
+from bot.delivery.target import Target, as_target
 from tests.support.botapi import BotApiServer
 
 KEY_PATTERN = re.compile(r"\[k=([^\]]+)\]")
+CHANNEL_IDS = -1_001_000_000_000  # channel n is CHANNEL_IDS - n
+FORUM_IDS = -1_000_500_000_000  # forum group k is FORUM_IDS - k (above every channel id)
+FORUM_TOPICS = 5  # topics per forum (a group may burst 20 messages before its per-minute limit)
+FIRST_THREAD = 100
 _ITEM = (
     '<b><a href="https://news.example/{n}">Talks to resume next week, minister says</a></b>\n'
     "<i>World News · 08:{m:02d}</i>\n"
@@ -53,16 +62,49 @@ def chat_ids(count: int) -> list[int]:
     return [-n if n % 10 == 0 else n for n in range(1, count + 1)]
 
 
-def digest_batch(chats: Sequence[int], batch_id: str, *, parts: int = 1) -> list[Outgoing]:
-    """One digest per chat in ``parts`` messages of ~2 KB, three articles each; every text
-    carries its key as ``[k=...]`` so the server's record can be checked."""
+def targets(count: int) -> list[Target]:
+    """Subscribers 1..count: every 10th a channel, every 10th (from the 5th) a topic of a
+    forum group (``FORUM_TOPICS`` per forum), every 10th (from the 3rd) a group, the rest
+    private chats."""
+    found = []
+    for n in range(1, count + 1):
+        if n % 10 == 0:
+            found.append(Target(CHANNEL_IDS - n))
+        elif n % 10 == 5:
+            k = n // 10
+            found.append(Target(FORUM_IDS - k // FORUM_TOPICS, FIRST_THREAD + k % FORUM_TOPICS))
+        elif n % 10 == 3:
+            found.append(Target(-n))
+        else:
+            found.append(Target(n))
+    return found
+
+
+def register(server: BotApiServer, subscribers: Sequence[Target]) -> None:
+    """Tell the server the channels (the bot may post) and the forums with their topics."""
+    for target in subscribers:
+        if target.is_topic:
+            if server.world.get(target.chat_id) is None:
+                server.world.add_group(target.chat_id, f"Forum {target.chat_id}", forum=True)
+            server.world.open_topic(target.chat_id, target.thread_id, f"Topic {target.thread_id}")
+        elif target.chat_id <= CHANNEL_IDS:
+            server.world.add_channel(target.chat_id, f"Channel {target.chat_id}", creator=1)
+
+
+def digest_batch(chats: Sequence[int | Target], batch_id: str, *, parts: int = 1) -> list[Outgoing]:
+    """One digest per subscriber in ``parts`` messages of ~2 KB, three articles each; every
+    text carries its key as ``[k=...]`` so the server's record can be checked."""
     messages = []
     for chat in chats:
+        target = as_target(chat)
         for part in range(parts):
-            key = f"digest:{chat}:{batch_id}:{part}"
+            key = f"digest:{target.key}:{batch_id}:{part}"
             articles = tuple(f"{batch_id}-a{part * 3 + i}" for i in range(3))
             body = "".join(_ITEM.format(n=a, m=i) for i, a in enumerate(articles))
-            messages.append(Outgoing(key, chat, f"{body}[k={key}]", articles, "digest"))
+            text = f"{body}[k={key}]"
+            messages.append(
+                Outgoing(key, target.chat_id, text, articles, "digest", target.thread_id)
+            )
     return messages
 
 
@@ -104,6 +146,7 @@ class Tally:
     lost: int
     duplicated: int
     rate_msg_s: float  # delivered messages per second, first to last delivery
+    misrouted: int = 0  # accepted in another chat or topic than the key's
 
 
 def accepted_keys(server: BotApiServer) -> list[str]:
@@ -122,7 +165,15 @@ def tally(server: BotApiServer, messages: Sequence[Outgoing]) -> Tally:
     times = [c.at for c in server.calls_to("sendMessage") if c.status == 200]
     span_s = max(times) - min(times) if len(times) > 1 else 0.0
     rate = (len(times) - 1) / span_s if span_s > 0 else float("inf")
-    return Tally(len(seen), len(expected - set(seen)), len(seen) - len(set(seen)), rate)
+    misrouted = 0
+    for call in server.calls_to("sendMessage"):
+        for key in (
+            KEY_PATTERN.findall(str(call.params.get("text", ""))) if call.status == 200 else ()
+        ):
+            where = Target(int(call.chat_id or 0), int(call.params.get("message_thread_id") or 0))
+            misrouted += where.key != key.split(":")[1]
+    delivered, duplicated = len(seen), len(seen) - len(set(seen))
+    return Tally(delivered, len(expected - set(seen)), duplicated, rate, misrouted)
 
 
 async def _bare_sends(
@@ -136,7 +187,12 @@ async def _bare_sends(
     async def work(bot: Bot) -> None:
         while not queue.empty():
             message = queue.get_nowait()
-            await bot.send_message(message.chat_id, message.text, parse_mode="HTML")
+            await bot.send_message(
+                message.chat_id,
+                message.text,
+                parse_mode="HTML",
+                message_thread_id=message.thread_id or None,
+            )
 
     async with Bot(token, base_url=base_url, request=request) as bot:
         await asyncio.gather(*(work(bot) for _ in range(workers)))
@@ -144,6 +200,7 @@ async def _bare_sends(
 
 def _run(label: str, messages: Sequence[Outgoing], settings: DeliverySettings | None) -> Tally:
     with BotApiServer() as server, tempfile.TemporaryDirectory() as tmp:
+        register(server, sorted({m.target for m in messages}))
         started = time.perf_counter()
         if settings is None:
             asyncio.run(_bare_sends(server.base_url, server.token, messages, 8))
@@ -161,7 +218,8 @@ def _run(label: str, messages: Sequence[Outgoing], settings: DeliverySettings | 
             )
     print(
         f"{label:<9} messages={len(messages)} delivered={result.delivered} lost={result.lost} "
-        f"duplicated={result.duplicated} rate={result.rate_msg_s:.1f} msg/s "
+        f"duplicated={result.duplicated} misrouted={result.misrouted} "
+        f"rate={result.rate_msg_s:.1f} msg/s "
         f"wall={elapsed_s:.1f} s{ledger_note}",
         flush=True,
     )
@@ -179,21 +237,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
-    messages = digest_batch(chat_ids(args.chats), "bench")
+    subscribers = targets(args.chats)
+    messages = digest_batch(subscribers, "bench")
+    kinds = {
+        "private": sum(t.chat_id > 0 for t in subscribers),
+        "groups": sum(CHANNEL_IDS < t.chat_id < 0 and not t.is_topic for t in subscribers),
+        "channels": sum(t.chat_id <= CHANNEL_IDS for t in subscribers),
+        "topics": sum(t.is_topic for t in subscribers),
+    }
+    print("targets " + " ".join(f"{kind}={n}" for kind, n in kinds.items()), flush=True)
     base = DeliverySettings(concurrency=args.concurrency, drain_timeout_s=60.0)
     ok = True
     if not args.skip_limited:
         limited = _run("limited", messages, replace(base, messages_per_s=args.rate))
         ratio = limited.rate_msg_s / args.rate
         print(f"limited   achieved/configured = {ratio:.3f} (wanted >= 0.95)", flush=True)
-        ok = ok and ratio >= 0.95 and limited.lost == 0 and limited.duplicated == 0
+        ok = ok and ratio >= 0.95 and limited.lost == limited.duplicated == limited.misrouted == 0
     unlimited = replace(
         base, messages_per_s=args.ceiling_rate, group_messages_per_min=args.ceiling_rate * 60
     )
     ceiling = _run("ceiling", messages, unlimited)
     bare = _run("baseline", messages, None)
     print(f"ceiling   with ledger / bare sends = {ceiling.rate_msg_s / bare.rate_msg_s:.2f}")
-    ok = ok and ceiling.lost == 0 and ceiling.duplicated == 0
+    ok = ok and ceiling.lost == ceiling.duplicated == ceiling.misrouted == 0
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (ru_maxrss, server included) = {peak_mib:.0f} MiB")
     return 0 if ok else 1
