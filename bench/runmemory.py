@@ -113,7 +113,6 @@ def build(data: Path, articles: int, chats: int, days: int, now: datetime) -> No
     paragraphs = [
         " ".join(rng.choice(_WORDS) for _ in range(60)).capitalize() + "." for _ in range(200)
     ]
-    by_day: dict[int, list[str]] = {}
     started = time.perf_counter()
     with Store.open(data) as store:
         batch = 500
@@ -123,7 +122,6 @@ def build(data: Path, articles: int, chats: int, days: int, now: datetime) -> No
             made = [_article(n, fetched, paragraphs, rng)
                     for n in range(cycle * batch, min((cycle + 1) * batch, articles))]  # fmt: skip
             store.commit_cycle(fetched, [a for a, _ in made], [m for _, m in made])
-            by_day.setdefault((now - fetched).days, []).extend(a.id for a, _ in made[:60])
         with SearchIndex.in_data_dir(data) as index:
             index.rebuild(store.iter_articles())
         due = (now - timedelta(hours=1)).time().replace(second=0, microsecond=0)
@@ -134,20 +132,33 @@ def build(data: Path, articles: int, chats: int, days: int, now: datetime) -> No
         for c in ids[::10]:
             bot_chats.add_alert(c, rng.choice(_WORDS), now)
             bot_chats.add_alert(c, f'"{rng.choice(_WORDS)} {rng.choice(_WORDS)}"', now)
+    build_ledger(data, ids, days, now)
+    print(f"built {articles} articles, {chats} chats, {days} days of digests "
+          f"in {time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+
+
+def build_ledger(data: Path, chats: list[int], days: int, now: datetime) -> None:
+    """A ledger of ``days`` daily digests to every chat, each of ten articles fetched in the
+    day before it (what the chat had not seen), planned and confirmed; the last one a day
+    and an hour ago, so every chat is due now."""
+    rng = random.Random(2)
+    fetched: list[tuple[datetime, str]] = []
+    with Store.open(data, read_only=True) as store:
+        fetched = sorted((a.fetched, a.id) for a in store.iter_articles())
     with Ledger.open(data, now=now) as ledger:
         for ago in range(days, 0, -1):
             at = now - timedelta(days=ago, hours=1)
-            day_ids = by_day.get(ago, []) or by_day[min(by_day)]
+            day = [i for f, i in fetched if at - timedelta(days=1) < f <= at][-200:]
+            if len(day) < 10:
+                continue
             messages = [
-                Outgoing(f"digest:{c}:{ago}:0", c, "-", tuple(rng.sample(day_ids, 10)), "digest")
-                for c in ids
+                Outgoing(f"digest:{c}:{ago}:0", c, "-", tuple(rng.sample(day, 10)), "digest")
+                for c in chats
             ]
             ledger.plan(messages, now=at)
             for message in messages:
                 ledger.confirm(message.key, message_id=1, now=at, durable=False)
             ledger.sync()
-    print(f"built {articles} articles, {chats} chats, {days} days of digests "
-          f"in {time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
 
 
 def serve_feeds(web: LoopbackServer, now: datetime) -> list[tuple[str, str]]:
@@ -199,7 +210,7 @@ def run(root: Path, chats: int, now: datetime) -> tuple[float, float, int, float
             "".join(f'[[feeds]]\nname = "{name}"\nurl = "{url}"\n\n' for name, url in feeds)
         )
         (config / "settings.toml").write_text(
-            "[bot]\ndigest_tick_s = 1.0\nmax_messages_per_s = 5000\n"
+            "[bot]\ndigest_tick_s = 1.0\nmax_messages_per_s = 5000\nallow_private_feeds = true\n"
             "max_group_messages_per_minute = 10000\ndrain_timeout_s = 5.0\n"
         )
         env = {**os.environ, "NEWSBOT_TOKEN": api.token, "NEWSBOT_API_URL": api.url,
@@ -247,6 +258,9 @@ def main() -> int:
         source = args.keep or root / "built"
         if not (source / "state.json").exists():
             build(source, args.articles, args.chats, args.days, now)
+        elif not (source / "ledger").exists():
+            ids = [n if n % 10 else -n for n in range(1, args.chats + 1)]
+            build_ledger(source, ids, args.days, now)
         shutil.copytree(source, root / "data", ignore=shutil.ignore_patterns("lock", ".lock"))
         main_mib, all_mib, sent, elapsed = run(root, args.chats, now)
         if args.keep is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -44,6 +45,9 @@ log = logging.getLogger("newsbot.digests")
 _JUST_BEFORE = timedelta(microseconds=1)
 
 SUBMIT_EVERY_MESSAGES = 500
+MEMO_DIGESTS = 32
+"""Rendered digests a tick keeps for the next chats: most chats share a few; a chat whose
+alerts already delivered some of the news gets its own, which must not stay in memory."""
 
 
 class Sender(Protocol):
@@ -95,6 +99,19 @@ class Rendered:
     held: frozenset[str] = frozenset()
     """Article ids of the stories past ``items_per_digest``: not delivered, still news."""
     held_stories: int = 0
+
+
+class RecentMemo(OrderedDict[Hashable, Rendered]):
+    """A memo that forgets its oldest entries beyond ``size`` (see ``MEMO_DIGESTS``)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key: Hashable, value: Rendered) -> None:
+        super().__setitem__(key, value)
+        while len(self) > self.size:
+            self.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +281,7 @@ class Digests:
         due = due_chats(self.queue, self.chats.all(), now)
         if due:
             articles = self._recent_articles([d.target for d in due])
-            memo: dict[Hashable, Rendered] = {}
+            memo = RecentMemo(MEMO_DIGESTS)
             batch: list[Outgoing] = []
             for n, item in enumerate(due, 1):
                 batch += self.digest_for(item.target, now, f"{item.slot.timestamp():.0f}",

@@ -24,6 +24,7 @@ from bot.delivery.digest import (
     order_by_recency_and_feed,
     story_similarity,
 )
+from bot.delivery.digests import RecentMemo, Rendered
 from bot.models import Quote, StoredArticle
 
 DATA = Path(__file__).parents[1] / "data"
@@ -405,3 +406,12 @@ def test_real_news_of_seven_publishers_folds_as_comparing_every_pair(
     together = {frozenset((a, b)) for g in groups for a in g for b in g if a != b}
     for pair in PAIRS["polnear"]:
         assert (frozenset((pair["a"], pair["b"])) in together) is pair["merged_at_threshold"]
+
+
+def test_a_digest_tick_remembers_only_a_few_rendered_digests() -> None:
+    """The rush's memo forgets its oldest digests, so chats with news of their own (an alert
+    sent some of it) cannot fill memory with one rendered digest each."""
+    memo = RecentMemo(2)
+    for n in range(5):
+        memo[n] = Rendered((), (), ())
+    assert list(memo) == [3, 4]
