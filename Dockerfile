@@ -7,6 +7,12 @@ COPY config ./config
 # EXTRAS="[postgres]" adds psycopg for a PostgreSQL deployment (docker-compose.yml does).
 ARG EXTRAS=""
 RUN python3 -m venv .venv && .venv/bin/pip install --no-cache-dir ".${EXTRAS}"
+# The bot runs as an unprivileged user that owns only its data folder.
+RUN useradd --system --uid 10001 --no-create-home --home-dir /nonexistent newsbot \
+    && mkdir -p /data && chown newsbot:newsbot /data
 ENV NEWSBOT_CONFIG=/app/config NEWSBOT_DATA=/data PATH=/app/.venv/bin:$PATH
 VOLUME ["/data"]
+USER newsbot
+# docker stop sends SIGTERM: the bot finishes sending what is due, then exits.
+STOPSIGNAL SIGTERM
 CMD ["newsbot", "run"]
