@@ -308,7 +308,14 @@ class Store:
 
 
 def _lock(data_dir: Path) -> int:
-    fd = os.open(data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:  # a read-only folder or disk: one clear line, no traceback
+        raise StoreError(
+            f"cannot write in the data directory {data_dir} ({error.strerror or error}); "
+            "newsbot needs to write there: check its permissions and free space, or point "
+            "NEWSBOT_DATA elsewhere"
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -66,3 +66,34 @@ def test_run_without_the_network_says_what_to_check(tmp_path: Path) -> None:
     assert "Check the network connection, and NEWSBOT_API_URL" in last
     assert "[token]h" not in done.stderr
     assert "secret-token-part" not in done.stderr
+
+
+def test_a_data_folder_that_cannot_be_written_is_one_clear_line(tmp_path: Path) -> None:
+    """A read-only data folder (here /proc/sys, read-only even for root): no traceback."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "feeds.toml").write_text('[[feeds]]\nname = "A"\nurl = "https://a.test/f.xml"\n')
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "NEWSBOT_TOKEN": "123456:secret-token-part",
+        "NEWSBOT_API_URL": "http://127.0.0.1:9",
+        "NEWSBOT_CONFIG": str(config),
+        "NEWSBOT_DATA": "/proc/sys",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith("newsbot: cannot write in the data directory /proc/sys")
+    )
