@@ -61,7 +61,7 @@ from bot.delivery.prefs import (
 from bot.delivery.render import render_search_results
 from bot.delivery.target import Target
 from bot.delivery.telegram_html import escape_text
-from bot.errors import InputError, PrefsError, QueryError
+from bot.errors import InputError, PrefsError, QueryError, StoreError
 from bot.logfields import fields
 from bot.timezones import describe_timezone, parse_timezone
 
@@ -531,10 +531,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log what went wrong and tell the chat, briefly."""
     log.error("handler failed %s", fields(error=repr(context.error)), exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
+        text = (
+            "Sorry, I could not save that (the server's storage refused it). Nothing changed; "
+            "please try again in a moment."
+            if isinstance(context.error, StoreError)
+            else "Sorry, something went wrong on my side. Please try again in a moment."
+        )
         try:
-            await context.bot.send_message(
-                update.effective_chat.id,
-                "Sorry, something went wrong on my side. Please try again in a moment.",
-            )
+            await context.bot.send_message(update.effective_chat.id, text)
         except Exception:  # the chat may be gone; the log has the error already
             log.warning("error notice not sent %s", fields(chat=update.effective_chat.id))

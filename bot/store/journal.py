@@ -26,6 +26,8 @@ and the older one is deleted on the next open.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import json
 import logging
@@ -33,7 +35,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from bot.errors import StoreError
 from bot.store.atomic import TEMP_SUFFIX, write_atomically
@@ -63,7 +65,7 @@ class Journal:
         self._lock_fd: int | None = lock_fd
         self._generation = generation
         self._snapshot = snapshot
-        self._file = self._journal_path(generation).open("ab")
+        self._file = self._journal_path(generation).open("ab", buffering=0)
         self._buffer: list[bytes] = []
         self._appended = 0  # lines appended since opening
         self._synced = 0  # lines known durable
@@ -177,11 +179,15 @@ class Journal:
                 lines, self._buffer = self._buffer, []
                 upto = self._appended
             if lines:
+                durable = self._file.tell()
                 try:
-                    self._file.write(b"".join(lines))
-                    self._file.flush()
+                    _write_all(self._file, b"".join(lines))
                     os.fsync(self._file.fileno())
                 except OSError as error:
+                    # A full disk: nothing of this group may reach the file later (the caller
+                    # did not apply it), so cut back what part of it was written.
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(self._file.fileno(), durable)
                     raise StoreError(f"cannot write the {self.what}: {error}") from error
             self._synced = max(self._synced, upto)
 
@@ -213,7 +219,7 @@ class Journal:
             self._file.close()
             self._generation = generation
             self._snapshot = None
-            self._file = new_journal.open("ab")
+            self._file = new_journal.open("ab", buffering=0)
             self._synced = max(self._synced, upto)
             self._remove_stale()
 
@@ -237,6 +243,16 @@ class Journal:
                 path.unlink(missing_ok=True)
         for path in self.folder.glob(f".{SNAPSHOT}.*{TEMP_SUFFIX}"):  # a crash mid-compaction
             path.unlink(missing_ok=True)
+
+
+def _write_all(file: BinaryIO, data: bytes) -> None:
+    """Write every byte through an unbuffered file (no bytes left behind in a buffer)."""
+    view = memoryview(data)
+    while view:
+        written = file.write(view)
+        if not written:
+            raise OSError(errno.ENOSPC, "no bytes written")
+        view = view[written:]
 
 
 def _check_journal_present(folder: Path, generation: int, has_snapshot: bool, what: str) -> None:
