@@ -47,6 +47,7 @@ COMMAND_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
     "bot.cli.fetch": (("fetch", "poll the feeds into the archive"),),
     "bot.cli.run": (("run", "run the Telegram bot"),),
     "bot.cli.feeds": (("feeds", "list, add, remove, pause, rename, import and export feeds"),),
+    "bot.cli.store": (("store", "export the store to a file, or import one"),),
 }
 
 _HTML_SUFFIXES = {".html", ".htm", ".xhtml"}

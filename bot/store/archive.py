@@ -100,6 +100,11 @@ class Archive:
         mark = self._marks.get((feed, identity))
         return None if mark is None else Seen(mark[0], mark[1])
 
+    def iter_marks(self) -> Iterator[SeenMark]:
+        """Every seen mark, once (for moving the store elsewhere)."""
+        for (feed, identity), (article_id, content_hash, _) in list(self._marks.items()):
+            yield SeenMark(identity, content_hash, feed, article_id)
+
     def rename_feed(self, old: str, new: str) -> int:
         """Move a feed's seen marks to a new name in every seen shard (merged with any the new
         name has); returns how many marks moved. Each shard is replaced atomically and moved

@@ -158,6 +158,10 @@ class Store:
 
     # -- the seen-entries registry ------------------------------------------------------
 
+    def iter_marks(self) -> Iterator[SeenMark]:
+        """Every seen mark, once (for moving the store elsewhere)."""
+        return self._archive.iter_marks()
+
     def seen(self, feed: str, identity: str) -> Seen | None:
         """The article id and content hash of a feed's entry processed before, else None."""
         return self._archive.seen(feed, identity)

@@ -47,6 +47,15 @@ class PgStore:
 
     # -- the seen-entries registry ------------------------------------------------------
 
+    def iter_marks(self) -> Iterator[SeenMark]:
+        """Every seen mark, once (for moving the store elsewhere)."""
+        with self.db.connection() as conn:
+            rows = conn.execute(
+                "SELECT feed, identity, article_id, content_hash FROM seen ORDER BY feed, identity"
+            ).fetchall()
+        for feed, identity, article_id, content_hash in rows:
+            yield SeenMark(identity, content_hash, feed, article_id)
+
     def seen(self, feed: str, identity: str) -> Seen | None:
         found = self._seen(feed, [identity])
         return found.get(identity)
