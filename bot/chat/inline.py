@@ -1,7 +1,8 @@
 """Inline search: ``@yourbot words`` in any chat answers with the articles /search finds, in
 the same order: the same index, query language and ranking, paged with ``next_offset``.
 
-Each result shows the title, and as its description the source, the date and the lead;
+Each result shows the title, the article's picture (og:image) as its thumbnail, and as its
+description the source, the date and the lead;
 choosing one posts a compact card (the linked title, source · date). Answers are kept per
 query and offset for ``CACHE_S`` seconds (Telegram is told to cache them as long), so typing
 and scrolling cost one index query per page; a query that is not cached counts against the
@@ -115,12 +116,18 @@ async def _search(s: Services, user_id: int, words: str, offset: int) -> Answer:
     zone = prefs.zone if prefs is not None else ZoneInfo(s.defaults.time_zone)
     stored = await asyncio.to_thread(s.digests.store.get, [hit.id for hit in page.hits])
     leads = {a.id: " ".join(a.lead[:1]) for a in stored}
-    results = [_result(hit, leads.get(hit.id, ""), zone, s) for hit in page.hits]
+    images = {a.id: a.image for a in stored}
+    results = [
+        _result(hit, leads.get(hit.id, ""), zone, s, image=images.get(hit.id)) for hit in page.hits
+    ]
     more = page.has_more and offset + RESULTS_PER_PAGE <= MAX_OFFSET
     return results, str(offset + len(page.hits)) if more else ""
 
 
-def _result(hit: SearchHit, lead: str, zone: ZoneInfo, s: Services) -> InlineQueryResultArticle:
+def _result(
+    hit: SearchHit, lead: str, zone: ZoneInfo, s: Services, *, image: str | None = None
+) -> InlineQueryResultArticle:
+    """One result; ``image`` (the article's og:image) is its thumbnail."""
     now = s.clock()
     card = render_card(hit, tz=zone, now=now)
     return InlineQueryResultArticle(
@@ -128,6 +135,7 @@ def _result(hit: SearchHit, lead: str, zone: ZoneInfo, s: Services) -> InlineQue
         title=cut_words(clean_text(hit.title), TITLE_MAX_CHARS) or "(untitled)",
         description=card_description(hit, lead, tz=zone, now=now),
         url=hit.link or None,
+        thumbnail_url=image,
         input_message_content=InputTextMessageContent(
             card,
             parse_mode=ParseMode.HTML,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import re
 import sys
@@ -476,6 +477,32 @@ def test_search_results_show_the_top_storys_picture_where_it_has_one(tmp_path: P
         assert sorted(seen) == sorted(shown)
 
     play(tmp_path, body, bot=BotSettings(search_results_per_page=1))
+
+
+def test_inline_results_show_the_articles_picture_as_their_thumbnail(tmp_path: Path) -> None:
+    """``@bot words``: a result whose article has a lead image shows it as its thumbnail."""
+
+    async def body(bot: Harness) -> None:
+        bot.add_articles(
+            dataclasses.replace(
+                article("i1", "Harbour reopens", "The harbour reopened today."),
+                image="https://example.org/harbour.jpg",
+            ),
+            article("i2", "Harbour fees rise", "Harbour fees rose."),
+        )
+        inline = {"id": "q1", "from": {"id": 42, "is_bot": False, "first_name": "U"},
+                  "query": "harbour", "offset": ""}  # fmt: skip
+        calls = await bot.update({"inline_query": inline})
+        (answer,) = [c.params for c in calls if c.method == "answerInlineQuery"]
+        results = answer["results"]
+        results = json.loads(results) if isinstance(results, str) else results
+        thumbnails = {r["title"]: r.get("thumbnail_url") for r in results}
+        assert thumbnails == {
+            "Harbour reopens": "https://example.org/harbour.jpg",
+            "Harbour fees rise": None,
+        }
+
+    play(tmp_path, body)
 
 
 def test_search_pages_on_with_the_more_button(tmp_path: Path) -> None:
