@@ -143,16 +143,23 @@ class PgSearchIndex:
         )
         try:
             with self.db.connection() as conn:
-                total = conn.execute(
-                    f"SELECT count(*) FROM search_docs WHERE {where}",  # noqa: S608
-                    where_params,
-                ).fetchone()
                 ranked = conn.execute(
-                    f"SELECT id, title, feed, published, link, text, {score} AS score "  # noqa: S608
-                    f"FROM search_docs WHERE {where} "
+                    f"SELECT id, title, feed, published, link, text, {score} AS score, "  # noqa: S608
+                    f"count(*) OVER () FROM search_docs WHERE {where} "
                     "ORDER BY score DESC, published DESC, id DESC LIMIT %s OFFSET %s",
                     [*rank_params, minute_of(now), *where_params, limit, offset],
                 ).fetchall()
+                if ranked:
+                    total = int(ranked[0][-1])
+                elif offset == 0:
+                    total = 0
+                else:  # past the last page: count on its own
+                    row = conn.execute(
+                        f"SELECT count(*) FROM search_docs WHERE {where}",  # noqa: S608
+                        where_params,
+                    ).fetchone()
+                    total = int(row[0]) if row else 0
+                ranked = [r[:-1] for r in ranked]
                 hits = self._hits(conn, ranked, pg, snippet_chars)
         except QueryError:
             raise
@@ -160,8 +167,7 @@ class PgSearchIndex:
             if type(exc).__module__.startswith("psycopg"):
                 raise StoreError(f"the search index cannot be read: {exc}") from exc
             raise
-        return SearchPage(hits=hits, total=int(total[0]) if total else 0, offset=offset,
-                          limit=limit)  # fmt: skip
+        return SearchPage(hits=hits, total=total, offset=offset, limit=limit)
 
     def matching_ids(self, query: str | Query) -> set[str]:
         """The ids of every indexed article that matches ``query`` (no ranking)."""

@@ -1,0 +1,137 @@
+"""PostgreSQL benchmarks: /search against PostgreSQL's own ranked query, and the cost of one
+chat change as the chats grow.
+
+- search: N articles of real news sentences (bench.search's generator) indexed with
+  ``PgSearchIndex``; the same queries timed, taking turns, as ours (``PgSearchIndex.search``:
+  parse, stemmed/exact tsvectors, ts_rank_cd × recency, total count, ts_headline snippets for
+  the 10 hits) and as PostgreSQL's own ranked query for the same words (``websearch_to_tsquery``
+  on the same column, ``ORDER BY ts_rank_cd LIMIT 10``). Ratio of p95: at most 2.
+- chats: one chat's preferences written (``PgChatStore.write``, its own transaction) with
+  ``--chats-small`` and then ``--chats`` chats stored. Ratio of medians: at most 1.5.
+
+Run: ``python -m bench.postgres`` (100 000 articles, 100 000 chats) or ``--articles 2000
+--chats 5000`` (a smoke size). A throwaway server is started (tests.support.postgres) unless
+``--url`` names a database (its tables are used and left filled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.search import generate, load_text, make_queries, pct, time_interleaved
+from bot.search.pgindex import PgSearchIndex
+from bot.store.pg import Database, jsonb
+from bot.store.pgchats import PgChatStore
+from tests.support.postgres import PostgresCluster
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+RAW = (
+    "SELECT id, title FROM search_docs "
+    "WHERE stemmed @@ websearch_to_tsquery('newsbot_stemmed', %s) "
+    "ORDER BY ts_rank_cd(stemmed, websearch_to_tsquery('newsbot_stemmed', %s)) DESC LIMIT 10"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--chats", type=int, default=100_000)
+    parser.add_argument("--chats-small", type=int, default=1_000)
+    parser.add_argument("--writes", type=int, default=300)
+    parser.add_argument("--url", help="an existing database (default: a throwaway server)")
+    args = parser.parse_args(argv)
+    cluster = None if args.url else PostgresCluster.start()
+    try:
+        url = args.url or cluster.create_database()  # type: ignore[union-attr]
+        with Database.open(url) as db:
+            report = {**bench_search(db, args), **bench_chats(db, args)}
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    report["search_ok"] = report["search_p95_ratio"] <= 2.0
+    report["chats_ok"] = report["chat_write_ratio"] <= 1.5
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def bench_search(db: Database, args: argparse.Namespace) -> dict[str, float]:
+    titles, sentences = load_text(CORPUS)
+    index = PgSearchIndex(db)
+    started = time.perf_counter()
+    index.rebuild(generate(args.articles, titles, sentences, seed=7))
+    build_s = time.perf_counter() - started
+    with db.connection() as conn:
+        conn.execute("ANALYZE search_docs")
+    queries = make_queries(sentences, args.queries, seed=7)
+    now = datetime.now(UTC)
+
+    def ours(q: str) -> object:
+        return index.search(q, now=now, limit=10)
+
+    def raw(q: str) -> object:
+        with db.connection() as conn:
+            return conn.execute(RAW, (q, q)).fetchall()
+
+    (ours_wall, _), (raw_wall, _) = time_interleaved(queries, [ours, raw])
+    return {
+        "articles": args.articles,
+        "build_s": round(build_s, 1),
+        "ours_p50_ms": round(pct(ours_wall, 50) * 1000, 2),
+        "ours_p95_ms": round(pct(ours_wall, 95) * 1000, 2),
+        "raw_p50_ms": round(pct(raw_wall, 50) * 1000, 2),
+        "raw_p95_ms": round(pct(raw_wall, 95) * 1000, 2),
+        "search_p95_ratio": round(pct(ours_wall, 95) / pct(raw_wall, 95), 2),
+    }
+
+
+def bench_chats(db: Database, args: argparse.Namespace) -> dict[str, float]:
+    store = PgChatStore(db)
+
+    def fill(upto: int, start: int) -> None:
+        with db.connection() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO chat_records (tbl, key, doc) VALUES ('chats', %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                [(str(n), jsonb(_prefs(n))) for n in range(start, upto)],
+            )
+
+    def one_change_ms(chats: int) -> float:
+        times = []
+        for n in range(args.writes):
+            chat = n * 7919 % chats
+            started = time.perf_counter()
+            store.write({"chats": {str(chat): _prefs(chat, n)}})
+            times.append(time.perf_counter() - started)
+        return statistics.median(times) * 1000
+
+    fill(args.chats_small, 0)
+    small = one_change_ms(args.chats_small)
+    fill(args.chats, args.chats_small)
+    with db.connection() as conn:
+        conn.execute("ANALYZE chat_records")
+    large = one_change_ms(args.chats)
+    return {
+        "chats_small": args.chats_small,
+        "chats": args.chats,
+        "chat_write_small_ms": round(small, 3),
+        "chat_write_ms": round(large, 3),
+        "chat_write_ratio": round(large / small, 2),
+    }
+
+
+def _prefs(chat: int, change: int = 0) -> dict[str, object]:
+    return {"chat_id": chat, "active": True, "time_zone": "Europe/Paris",
+            "schedule": {"times": ["08:00", "18:00"]}, "items_per_digest": 10,
+            "feeds": ["BBC World", "Dawn"], "topics": [], "change": change}  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
