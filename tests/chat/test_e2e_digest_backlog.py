@@ -22,6 +22,7 @@ new_feed_backlog = 40
 items_per_digest = 10
 digest_tick_s = 0.2
 search_results_per_page = 5
+searches_per_minute = 1000
 drain_timeout_s = 3.0
 allow_private_feeds = true
 """
