@@ -297,7 +297,7 @@ class Digests:
     async def send_digest(self, chat_id: Target | int, now: datetime) -> int:
         """Plan and queue the chat's digest now, on demand (an empty one says so); returns
         the messages planned."""
-        messages = self.digest_for(chat_id, now, f"{now.timestamp():.0f}d", on_demand=True)
+        messages = self.digest_for(chat_id, now, f"{now.timestamp():.3f}d", on_demand=True)
         planned = await self.sender.submit(messages) if messages else []
         log.info("digest on demand %s", fields(chat=str(chat_id), messages=len(planned)))
         return len(planned)
