@@ -34,7 +34,7 @@ from bot.chat.commands import alerts_screen, chatter
 from bot.chat.links import add_to_channel_link, add_to_group_link
 from bot.chat.replies import reply
 from bot.chat.services import Services, may_manage, save_prefs, services
-from bot.chat.settings_ui import Row, Screen, describe_prefs, screen
+from bot.chat.settings_ui import Row, Screen, screen
 from bot.delivery.prefs import ChatPrefs, new_chat_prefs
 from bot.delivery.target import Target
 from bot.delivery.telegram_html import escape_text, link
@@ -297,8 +297,3 @@ async def _resume(
 async def _show(query: CallbackQuery, shown: Screen) -> None:
     if isinstance(query.message, Message):
         await edit(query, shown.text, shown.rows)
-
-
-def describe_channel(prefs: ChatPrefs) -> str:
-    """A channel's settings in a few lines, its name first (HTML)."""
-    return f"📣 <b>{escape_text(title_of(prefs))}</b>\n{describe_prefs(prefs)}"
