@@ -159,6 +159,7 @@ def build_ledger(data: Path, chats: list[int], days: int, now: datetime) -> None
             for message in messages:
                 ledger.confirm(message.key, message_id=1, now=at, durable=False)
             ledger.sync()
+            ledger.compact_if_large(now=at)  # as the running bot does
 
 
 def serve_feeds(web: LoopbackServer, now: datetime) -> list[tuple[str, str]]:
