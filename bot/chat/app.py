@@ -96,6 +96,7 @@ class Runtime:
     leader: Leadership | None = None  # PostgreSQL: only the holder of the lock sends
     is_sending: bool = False  # digests, alerts and delivery run (this process leads)
     stop: asyncio.Event | None = None
+    webhook: Any = None  # bot.chat.webhook.WebhookServer while serving (webhook mode)
 
 
 def utc_now() -> datetime:
@@ -349,8 +350,8 @@ async def serve(
         if not app.running:
             await app.start()
         try:
-            if app.updater is not None and not app.updater.running:
-                await _start_updates(app, rt.settings, webhook_secret)
+            if not _taking_updates(app, rt):
+                await _start_updates(app, rt, webhook_secret)
         except BaseException:  # setWebhook refused, the port taken: stop what was started
             await _stop_in_order(app, rt, sender)
             raise
@@ -385,7 +386,7 @@ async def _stand_by(
     assert rt.leader is not None
     await app.start()
     if rt.settings.mode == "webhook":
-        await _start_updates(app, rt.settings, webhook_secret)
+        await _start_updates(app, rt, webhook_secret)
     if not rt.leader.try_acquire():
         log.info("standing by: another process sends")
         if not await rt.leader.acquire(stop):
@@ -398,7 +399,10 @@ async def _stand_by(
 async def _stop_in_order(app: BotApp, rt: Runtime, sender: asyncio.Task[None] | None) -> None:
     """No new updates, then no new work; poll cycles commit, delivery drains, the store flushes."""
     if app.updater is not None and app.updater.running:
-        await app.updater.stop()  # the webhook stays registered: updates wait at Telegram
+        await app.updater.stop()
+    if rt.webhook is not None:  # the webhook stays registered: updates wait at Telegram
+        await rt.webhook.stop()
+        rt.webhook = None
     await rt.admin.aclose()
     if app.running:
         await app.stop()  # the job queue too: no new ticks
@@ -435,26 +439,39 @@ def check_update_source(settings: BotSettings) -> None:
         )
 
 
-async def _start_updates(app: BotApp, settings: BotSettings, webhook_secret: str | None) -> None:
-    updater = app.updater
-    assert updater is not None
+def _taking_updates(app: BotApp, rt: Runtime) -> bool:
+    return rt.webhook is not None or (app.updater is not None and app.updater.running)
+
+
+async def _start_updates(app: BotApp, rt: Runtime, webhook_secret: str | None) -> None:
+    """Long polling (PTB's updater), or our webhook server, then setWebhook."""
+    settings = rt.settings
     if settings.mode == "webhook":
+        from bot.chat.webhook import WebhookServer  # tornado: only in webhook mode
+
+        server = WebhookServer(
+            app.bot,
+            app.update_queue,
+            path=urlsplit(settings.webhook_url).path,
+            secret=webhook_secret,
+        )
         try:
-            await updater.start_webhook(  # setWebhook, then serve it
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=urlsplit(settings.webhook_url).path,
-                webhook_url=settings.webhook_url,
-                secret_token=webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
-            )
+            server.start(settings.webhook_listen, settings.webhook_port)
         except OSError as exc:
             raise ConfigError(
                 f"[bot] webhook_listen/webhook_port: cannot serve the webhook on "
                 f"{settings.webhook_listen}:{settings.webhook_port} ({exc.strerror or exc}); "
                 "choose a free port and an address of this machine"
             ) from exc
+        rt.webhook = server
+        await app.bot.set_webhook(  # served first, so no post Telegram sends is refused
+            settings.webhook_url,
+            allowed_updates=Update.ALL_TYPES,
+            secret_token=webhook_secret,
+        )
         return
+    updater = app.updater
+    assert updater is not None
     await updater.start_polling(
         poll_interval=0.0,
         timeout=10,
