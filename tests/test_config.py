@@ -127,6 +127,8 @@ def test_settings_override_only_the_keys_given() -> None:
         ('[bot]\nmode = "hook"\n', ["line 2, [bot] mode", 'must be "polling" or "webhook"']),
         ('[bot]\nmode = "webhook"\n', ["[bot] webhook_url", "needs the https:// address"]),
         ('[bot]\nwebhook_url = "ftp://x"\n', ["line 2, [bot] webhook_url", "http:// or https://"]),
+        ("[metrics]\nport = 70000\n", ["line 2, [metrics] port", "a whole number from 0 to 65535"]),
+        ('[metrics]\nlisten = "my host"\n', ["line 2, [metrics] listen", "not an IP address"]),
     ],
 )
 def test_every_settings_mistake_names_file_line_key_and_what_is_allowed(

@@ -26,7 +26,7 @@ def test_readme_names_every_settings_key() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
     tables = shipped_keys()
-    assert set(tables) == {"poll", "http", "store", "summary", "bot"}
+    assert set(tables) == {"poll", "http", "store", "summary", "bot", "metrics"}
     for table, keys in tables.items():
         row = next(line for line in section.splitlines() if line.startswith(f"| `[{table}]`"))
         for key in keys:

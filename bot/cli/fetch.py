@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
+from bot import metrics
 from bot.config import Config, load_config
 from bot.errors import InputError
 from bot.feedconfig.diff import pending_renames
@@ -113,6 +114,14 @@ async def fetch_forever(config: Config, *, tick_s: float = TICK_S) -> int:
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    served = config.settings.metrics
+    with metrics.serving(served.listen, served.port):
+        return await _fetch_forever(config, loop, stop, tick_s)
+
+
+async def _fetch_forever(
+    config: Config, loop: asyncio.AbstractEventLoop, stop: asyncio.Event, tick_s: float
+) -> int:
     async with open_poller(config) as poller:
         move_renamed_history(
             poller.store, pending_renames(config.feeds, poller.store.feed_states())

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from bot import metrics
 from bot.chat.app import DEFAULT_API_URL, build_app, serve
 from bot.cli.fetch import configure_logging as configure_fetch_logging
 from bot.cli.fetch import fetch_forever
@@ -195,7 +196,17 @@ async def run_bot(
 ) -> int:
     """Open the data, build the bot and serve until stopped; returns the exit code. On a
     database, the process sends only while it holds the leader lock; ``role="bot"`` polls no
-    feeds (ingest processes do)."""
+    feeds (ingest processes do); serves the metrics when ``[metrics] port`` is set."""
+    served = config.settings.metrics
+    with metrics.serving(served.listen, served.port):
+        return await _run_bot(
+            config, token=token, api_url=api_url, webhook_secret=webhook_secret, role=role
+        )
+
+
+async def _run_bot(
+    config: Config, *, token: str, api_url: str, webhook_secret: str | None, role: str
+) -> int:
     leader = Leadership(config.database_url) if config.database_url else None
     if role == "bot":
         with open_store(config) as store, closing(open_index(store, config.data_dir)) as index:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -99,6 +100,14 @@ class BotSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """Prometheus metrics at ``http://listen:port/metrics`` (``bot.metrics``); port 0: off."""
+
+    port: int = number_field(0, 0, 65535)
+    listen: str = text_field("127.0.0.1")
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything ``settings.toml`` can set; every key is optional."""
 
@@ -107,6 +116,7 @@ class Settings:
     store: StoreSettings = StoreSettings()
     summary: SummarySettings = SummarySettings()
     bot: BotSettings = BotSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
 
 def parse_settings(text: str, source: str = SETTINGS_FILE) -> Settings:
@@ -146,6 +156,16 @@ def _check_relations(
     bot = sections.get("bot")
     if isinstance(bot, BotSettings):
         _check_bot(bot, source, lines, problems)
+    served = sections.get("metrics")
+    if isinstance(served, MetricsSettings) and served.listen != "localhost":
+        try:
+            ipaddress.ip_address(served.listen)
+        except ValueError:
+            line = lines.line("metrics", key="listen") or lines.line("metrics")
+            problems.append(
+                f"{source}, line {line}, [metrics] listen: {served.listen!r} is not an IP "
+                'address; write one such as "127.0.0.1" (this machine only) or "0.0.0.0"'
+            )
 
 
 def _check_bot(bot: BotSettings, source: str, lines: KeyLines, problems: list[str]) -> None:

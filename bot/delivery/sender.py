@@ -55,6 +55,7 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 
+from bot import metrics
 from bot.delivery.contract import DeliveryLedger
 from bot.delivery.ledger import Outgoing
 from bot.delivery.target import Target
@@ -153,6 +154,7 @@ class Delivery:
         self._workers: list[asyncio.Task[None]] = []
         self._sync_task: asyncio.Future[None] | None = None
         self._enqueue(ledger.pending())
+        metrics.watch_queue(self._queue_length)
 
     # -- the interface ----------------------------------------------------------------------
 
@@ -252,6 +254,11 @@ class Delivery:
 
     # -- queues -----------------------------------------------------------------------------
 
+    def _queue_length(self) -> int:
+        """``queued_count`` safe to read from another thread (the metrics server's): the
+        queues are copied in one step, never iterated while the loop changes them."""
+        return sum(len(queue) for queue in tuple(self._queues.values()))
+
     def _enqueue(self, messages: Sequence[Outgoing]) -> None:
         for message in messages:
             queue = self._queues.get(message.chat_id)
@@ -317,6 +324,8 @@ class Delivery:
                 wait_s = error._retry_after.total_seconds()
                 log.warning("delivery rate limited chat=%d retry_after_s=%.1f", chat_id, wait_s)
                 self._ledger.note_error("retry_after", now=self._clock())
+                metrics.rate_limited(wait_s)
+                metrics.message_retried("retry_after")
                 self._paused_until = max(self._paused_until, time.monotonic() + wait_s)
             except Forbidden as error:
                 await self._give_up_chat(chat_id, reason="forbidden", error=error)
@@ -335,6 +344,7 @@ class Delivery:
                     log.warning("delivery html refused, sending plain key=%s error=%s",
                                 message.key, error.message)  # fmt: skip
                     self._ledger.note_error("parse_entities", now=self._clock())
+                    metrics.message_retried("plain_text")
                     plain = True
                 elif any(refusal in text for refusal in _MESSAGE_REFUSALS) or _PARSE_ERROR in text:
                     log.error(
@@ -342,6 +352,7 @@ class Delivery:
                     )
                     self._ledger.note_error("refused", now=self._clock())
                     self._ledger.abandon(message.key, reason=error.message, now=self._clock())
+                    metrics.messages_failed("refused")
                     queue.popleft()
                     return chat_id
                 else:
@@ -356,12 +367,14 @@ class Delivery:
                 log.warning("delivery send failed chat=%d attempt=%d retry_in_s=%.1f error=%s",
                             chat_id, attempt, delay_s, error)  # fmt: skip
                 self._ledger.note_error(type(error).__name__, now=self._clock())
+                metrics.message_retried("network")
                 await self._sleep(delay_s)
             else:
                 self._ledger.confirm(
                     message.key, message_id=sent.message_id, now=self._clock(), durable=False
                 )
                 queue.popleft()
+                metrics.message_sent()
                 await self._commit()
                 return chat_id
 
@@ -426,6 +439,7 @@ class Delivery:
         # After the callback: messages submitted meanwhile are abandoned too.
         keys = self._ledger.abandon_chat(chat_id, reason=reason, now=self._clock())
         self._queues.pop(chat_id, None)
+        metrics.messages_failed("chat_gone", len(keys))
         log.warning("delivery chat deactivated chat=%d abandoned=%d error=%s",
                     chat_id, len(keys), error)  # fmt: skip
 
@@ -437,6 +451,7 @@ class Delivery:
             queue.clear()
             queue.extend(kept)
         keys = self._ledger.abandon_target(target, reason=error.message, now=self._clock())
+        metrics.messages_failed("topic_gone", len(keys))
         log.warning("delivery topic paused chat=%d thread=%d abandoned=%d error=%s",
                     target.chat_id, target.thread_id, len(keys), error.message)  # fmt: skip
         if self._on_thread_gone is not None:

@@ -33,13 +33,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot import metrics
 from bot.config import Config, FeedConfig
 from bot.ingest.decide import decide_entries, is_due, moved_state, record_poll
 from bot.ingest.entry import ReadResult, build_article, parse_feed_job
 from bot.ingest.fetch import Fetcher, fetch_feed
 from bot.ingest.pollsettings import CycleSettings, settings_from_config
 from bot.ingest.reading import read_feed_entry
-from bot.ingest.report import FeedReport, log_report
+from bot.ingest.report import FeedReport, error_kind, log_report
 from bot.ingest.retention import prune_expired
 from bot.ingest.retries import Retry, remember, take_due
 from bot.ingest.workers import JobTimeout, WorkerPool, process_pool
@@ -216,11 +217,16 @@ class Poller:
             )
             new_state = self._record(feed, state, failed, now, None)
             report = FeedReport(
-                feed.name, None, errors=new_state.consecutive_errors, error=failed.error
+                feed.name,
+                None,
+                errors=new_state.consecutive_errors,
+                error=failed.error,
+                error_kind="internal",
             )
             outcome = _Outcome(report, new_state)
         report = replace(outcome.report, seconds=time.monotonic() - started)
         log_report(report, outcome.state)
+        metrics.feed_polled(report.error_kind)
         return replace(outcome, report=report)
 
     async def _poll(self, feed: FeedConfig, state: FeedState, now: datetime) -> _Outcome:
@@ -236,7 +242,11 @@ class Poller:
         new_state = self._record(feed, state, result, now, parsed)
         error = result.error or (parsed.error if parsed is not None else None)
         report = FeedReport(
-            feed.name, result.status, errors=new_state.consecutive_errors, error=error
+            feed.name,
+            result.status,
+            errors=new_state.consecutive_errors,
+            error=error,
+            error_kind=error_kind(result, parsed),
         )
         if parsed is None or not parsed.entries:
             return _Outcome(report, new_state)
@@ -314,6 +324,7 @@ class Poller:
                 self._unindexed |= {a.id for a in articles}
                 write_journal(self.journal, self._unindexed)
             self.store.commit_cycle(self.clock(), articles, marks, states)
+            metrics.articles_ingested(len(articles))
             remember(self.store, [r for outcome in batch for r in outcome.retries], self.clock())
             log.info(
                 "cycle committed %s",

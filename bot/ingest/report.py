@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.logfields import fields
-from bot.models import FeedState
+from bot.models import FeedState, FetchResult, ParsedFeed
 
 log = logging.getLogger("newsbot.poll")
 
@@ -16,7 +16,8 @@ class FeedReport:
     """What one poll of one feed did: the table row of ``newsbot fetch``.
 
     ``errors`` is the feed's consecutive error count after this poll; ``error`` this poll's
-    error (a failed fetch, or an ill-formed feed); ``fallbacks`` how many entries were read
+    error (a failed fetch, or an ill-formed feed) and ``error_kind`` its kind (a
+    ``FetchErrorKind``, ``"parse"`` or ``"internal"``); ``fallbacks`` how many entries were read
     from the feed's own text because their page failed.
     """
 
@@ -27,8 +28,21 @@ class FeedReport:
     backlog: int = 0
     errors: int = 0
     error: str | None = None
+    error_kind: str | None = None
     fallbacks: int = 0
     seconds: float = 0.0
+
+
+def error_kind(result: FetchResult, parsed: ParsedFeed | None) -> str | None:
+    """Why a poll failed, for the feed-errors metric: the fetch's ``FetchErrorKind``,
+    ``"parse"`` for a feed that could not be read, None for a poll that worked."""
+    if result.error_kind is not None:
+        return str(result.error_kind)
+    if result.error is not None:
+        return "internal"
+    if parsed is not None and parsed.error is not None:
+        return "parse"
+    return None
 
 
 def log_report(report: FeedReport, state: FeedState) -> None:

@@ -30,6 +30,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
+from bot import metrics
 from bot.errors import NewsbotError
 
 log = logging.getLogger("newsbot.poll")
@@ -263,6 +264,9 @@ class WorkerPool:
         executor = self._executor
         try:
             return await asyncio.get_running_loop().run_in_executor(executor, function, *args)
+        except JobTimeout:
+            metrics.read_job_timeout()
+            raise
         except BrokenProcessPool:
             if self._executor is executor:
                 log.warning("worker pool broken; starting a new one")
