@@ -4,7 +4,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY config ./config
-# EXTRAS="[postgres]" adds psycopg for a PostgreSQL deployment (docker-compose.yml does).
+# EXTRAS="[postgres]" adds psycopg for a PostgreSQL deployment (docker-compose.yml does);
+# "[metrics]" adds prometheus-client for [metrics] port; "[postgres,metrics]" both.
 ARG EXTRAS=""
 RUN python3 -m venv .venv && .venv/bin/pip install --no-cache-dir ".${EXTRAS}"
 # The bot runs as an unprivileged user that owns only its data folder.
