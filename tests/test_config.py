@@ -307,3 +307,14 @@ def test_bad_edit_raises_and_the_loaded_configuration_stays(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match=r"feeds\.toml, line 14, feed #3 url"):
         load_config({}, cwd=tmp_path)
     assert [f.name for f in good.feeds] == ["BBC World", "Dawn"]
+
+
+def test_newsbot_metrics_port_gives_each_process_its_own_port(tmp_path: Path) -> None:
+    """Processes sharing a settings.toml: the environment's port wins; a bad one is named."""
+    write_config(tmp_path / "config", "[metrics]\nport = 9464\n")
+    assert load_config({}, cwd=tmp_path).settings.metrics.port == 9464
+    environ = {"NEWSBOT_METRICS_PORT": "9465"}
+    assert load_config(environ, cwd=tmp_path).settings.metrics.port == 9465
+    assert load_config({"NEWSBOT_METRICS_PORT": "0"}, cwd=tmp_path).settings.metrics.port == 0
+    with pytest.raises(ConfigFileError, match="NEWSBOT_METRICS_PORT: '70000' is not a port"):
+        load_config({"NEWSBOT_METRICS_PORT": "70000"}, cwd=tmp_path)

@@ -33,6 +33,7 @@ from bot.config.settings import (
     parse_admins,
     parse_settings,
     with_admins,
+    with_metrics_port,
 )
 from bot.config.values import read_text
 from bot.errors import ConfigFileError
@@ -108,6 +109,10 @@ def load_config(environ: Mapping[str, str], cwd: Path | None = None) -> Config:
             problems += exc.problems
     try:
         settings = with_admins(settings, parse_admins(environ.get("NEWSBOT_ADMINS", "")))
+    except ConfigFileError as exc:
+        problems += exc.problems
+    try:
+        settings = with_metrics_port(settings, environ.get("NEWSBOT_METRICS_PORT", ""))
     except ConfigFileError as exc:
         problems += exc.problems
     url: str | None = None

@@ -206,6 +206,19 @@ def parse_admins(text: str) -> tuple[int, ...]:
     return tuple(ids)
 
 
+def with_metrics_port(settings: Settings, text: str) -> Settings:
+    """The settings with ``NEWSBOT_METRICS_PORT`` in place of ``[metrics] port`` (one port per
+    process where several share a settings.toml); ``ConfigFileError`` for a bad value."""
+    text = text.strip()
+    if not text:
+        return settings
+    if not text.isdigit() or int(text) > 65535:
+        advice = "write a number from 1 to 65535, or 0 for no metrics"
+        raise ConfigFileError([f"NEWSBOT_METRICS_PORT: {text!r} is not a port; {advice}"])
+    metrics = dataclasses.replace(settings.metrics, port=int(text))
+    return dataclasses.replace(settings, metrics=metrics)
+
+
 def with_admins(settings: Settings, extra: Sequence[int]) -> Settings:
     """The settings with more admins (from the environment), each id once, file's first."""
     merged = tuple(dict.fromkeys((*settings.bot.admins, *extra)))
