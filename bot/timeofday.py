@@ -11,7 +11,9 @@ from bot.errors import PrefsError
 TIMES_USAGE = (
     "Send times like 08:00 18:30 or 8am, 6pm; “every 6h” (or “every 6h from 07:00”); or “off”."
 )
-_MAX_INPUT_CHARS = 200
+# Room for the most a schedule holds (24 times) in the longest way people write one:
+# "12:00 a.m., " is 12 characters, 24 of them 288.
+_MAX_INPUT_CHARS = 320
 
 
 def parse_time(text: str) -> time:

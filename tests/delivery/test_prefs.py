@@ -481,3 +481,10 @@ def test_stored_preferences_missing_a_key_are_a_store_error() -> None:
     del data["schedule"]
     with pytest.raises(StoreError, match="schedule"):
         prefs_from_dict(data)
+
+
+def test_a_full_day_of_times_written_the_long_way_is_read() -> None:
+    """The most times a schedule holds (24), each written "12:00 a.m."-style, fit the input cap."""
+    times = [time(hour, 0) for hour in range(24)]
+    text = ", ".join(t.strftime("%I:%M %p").lower().replace("m", ".m.") for t in times)
+    assert parse_schedule(text, time_zone="UTC", now=NOW) == DailyTimes(tuple(times))
