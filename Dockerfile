@@ -16,4 +16,6 @@ VOLUME ["/data"]
 USER newsbot
 # docker stop sends SIGTERM: the bot finishes sending what is due, then exits.
 STOPSIGNAL SIGTERM
+# Healthy while the poll loop and the sender beat (newsbot health reads /data/health.json).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["newsbot", "health"]
 CMD ["newsbot", "run"]

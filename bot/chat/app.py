@@ -25,6 +25,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,6 +69,7 @@ from bot.search.backend import open_index
 from bot.search.contract import TextIndex
 from bot.store.backend import open_store
 from bot.store.contract import ArticleStore
+from bot.store.heartbeat import Heartbeat, judge
 from bot.store.pglead import Leadership
 
 log = logging.getLogger("newsbot.app")
@@ -97,6 +99,9 @@ class Runtime:
     is_sending: bool = False  # digests, alerts and delivery run (this process leads)
     stop: asyncio.Event | None = None
     webhook: Any = None  # bot.chat.webhook.WebhookServer while serving (webhook mode)
+    data_dir: Path | None = None
+    heartbeat: Heartbeat | None = None  # health.json, while serving
+    sender: asyncio.Task[None] | None = None
 
 
 def utc_now() -> datetime:
@@ -200,6 +205,7 @@ def build_app(
     app.bot_data["runtime"] = Runtime(
         store, index, ledger, delivery, digests, ticker, settings, desk, leader
     )
+    app.bot_data["runtime"].data_dir = config.data_dir
     add_handlers(app)
     if app.job_queue is not None:
         if ticker is not None:
@@ -301,6 +307,9 @@ def runtime(app: BotApp) -> Runtime:
 async def _digest_tick(context: CallbackContext[Any, Any, Any, Any]) -> None:
     """The JobQueue callback: send due digests and new alerts (the leading process only)."""
     job = context.job
+    rt = runtime(context.application)
+    if rt.sender is None or not rt.sender.done():  # sending, or standing by to
+        _beat(rt, "sender")
     if job is not None and isinstance(job.data, Digests) and _is_sending(context):
         rt = runtime(context.application)
         if rt.leader is not None:  # what processes standing by planned (webhook commands)
@@ -339,13 +348,14 @@ async def serve(
     rt = runtime(app)
     check_update_source(rt.settings)
     stop = rt.stop = stop or _stop_on_signals()
+    _start_heartbeat(rt)
     async with app:  # initialize: getMe checks the token
         await register_menus(app, rt.admin.admins)
         if rt.leader is not None and not await _stand_by(app, rt, stop, webhook_secret):
             await _stop_in_order(app, rt, None)
             return
         due = rt.digests.start(rt.digests.clock())
-        sender = asyncio.create_task(rt.delivery.run(), name="delivery")
+        sender = rt.sender = asyncio.create_task(rt.delivery.run(), name="delivery")
         rt.is_sending = True
         if not app.running:
             await app.start()
@@ -422,6 +432,32 @@ async def _stop_in_order(app: BotApp, rt: Runtime, sender: asyncio.Task[None] | 
             rt.leader.close()
 
 
+def _start_heartbeat(rt: Runtime) -> None:
+    """health.json in the data folder, beaten by the poll loop and the sender's tick."""
+    if rt.data_dir is None:
+        return
+    parts = ("poll", "sender") if rt.ticker is not None else ("sender",)
+    rt.heartbeat = Heartbeat(rt.data_dir, rt.settings.digest_tick_s, utc_now, parts)
+    if rt.ticker is not None:
+        rt.ticker.on_tick = lambda: _beat(rt, "poll")
+
+
+def _beat(rt: Runtime, part: str) -> None:
+    if rt.heartbeat is None:
+        return
+    try:
+        rt.heartbeat.beat(part)
+    except OSError as exc:  # a full disk: the heartbeat ages and health says so
+        log.warning("heartbeat not written %s", fields(part=part, error=str(exc)[:120]))
+
+
+def health(rt: Runtime) -> tuple[bool, str]:
+    """The judgement ``GET /healthz`` answers (the same as ``newsbot health``)."""
+    if rt.heartbeat is None:
+        return False, "unhealthy: not serving"
+    return judge(rt.heartbeat.doc, utc_now())
+
+
 def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -454,6 +490,7 @@ async def _start_updates(app: BotApp, rt: Runtime, webhook_secret: str | None) -
             app.update_queue,
             path=urlsplit(settings.webhook_url).path,
             secret=webhook_secret,
+            health=lambda: health(rt),
         )
         try:
             server.start(settings.webhook_listen, settings.webhook_port)

@@ -49,6 +49,7 @@ COMMAND_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
     "bot.cli.run": (("run", "run the Telegram bot"),),
     "bot.cli.feeds": (("feeds", "list, add, remove, pause, rename, import and export feeds"),),
     "bot.cli.store": (("store", "export the store to a file, or import one"),),
+    "bot.cli.health": (("health", "check that the running bot's poll loop and sender are alive"),),
 }
 
 _HTML_SUFFIXES = {".html", ".htm", ".xhtml"}

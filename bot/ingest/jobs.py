@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -47,12 +48,15 @@ class PollTicker:
     poller: Poller
     cycles: set[asyncio.Task[list[FeedReport]]] = field(default_factory=set)
     prune_every_s: float = PRUNE_EVERY_S
+    on_tick: Callable[[], None] | None = None  # the running bot's heartbeat
     _cycles_done: int = field(default=0, init=False)
     _last_prune: float | None = field(default=None, init=False)
 
     async def tick(self) -> int:
         """Start polling every due feed not in flight; returns how many were started.
         Between cycles, at most once per ``prune_every_s``, expired articles are pruned."""
+        if self.on_tick is not None:
+            self.on_tick()
         await self._prune_if_due()
         due = self.poller.due_feeds(self.poller.clock())
         if not due:

@@ -10,7 +10,9 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urljoin
 
+import httpx
 import pytest
 from telegram import Update
 
@@ -90,6 +92,8 @@ def test_webhook_mode_answers_users_refuses_forged_posts_and_keeps_the_hook_acro
 
         assert "Subscribed" in say(server, 42, "/start")
         server.wait_for(lambda: web.hits("/budget.html"), WAIT_S)  # the poll job runs
+        healthz = httpx.get(urljoin(url, "/healthz"), timeout=WAIT_S)  # operators' check
+        assert (healthz.status_code, healthz.text[:14]) == (200, "healthy: poll ")
         results = ""
         for _ in range(50):
             results = say(server, 42, "/search river")
