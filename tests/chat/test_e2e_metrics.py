@@ -36,6 +36,15 @@ def scrape(port: int) -> dict[str, float]:
     return samples
 
 
+def until(port: int, name: str, least: float) -> dict[str, float]:
+    """Scrape until the sample ``name`` reaches ``least``; the last scrape."""
+    deadline = time.monotonic() + WAIT_S
+    while (samples := scrape(port)).get(name, 0) < least:
+        assert time.monotonic() < deadline, f"{name} stayed below {least}: {samples.get(name)}"
+        time.sleep(0.1)
+    return samples
+
+
 def test_a_running_bot_serves_metrics_of_what_it_ingested_and_sent(tmp_path: Path) -> None:
     port = _free_port()
     settings = (
@@ -53,14 +62,11 @@ def test_a_running_bot_serves_metrics_of_what_it_ingested_and_sent(tmp_path: Pat
         bot = Bot(tmp_path, server)
         try:
             assert "Subscribed" in say(server, 42, "/start")
-            deadline = time.monotonic() + WAIT_S  # the first poll cycle is committed
-            while scrape(port).get("newsbot_articles_ingested_total", 0) < len(STORIES):
-                assert time.monotonic() < deadline, "no articles ingested"
-                time.sleep(0.2)
+            until(port, "newsbot_articles_ingested_total", len(STORIES))  # the first cycle
             server.fail("sendMessage", chat_id=42, retry_after_s=1)
             server.send_user_message(42, "/digest")
             server.wait_for(partial(count, server, 42, "Council budget vote delayed"), WAIT_S)
-            samples = scrape(port)
+            samples = until(port, "newsbot_messages_sent_total", 1)  # counted once confirmed
             assert bot.stop() == 0
         finally:
             bot.stop()
