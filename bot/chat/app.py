@@ -383,6 +383,9 @@ async def serve(
             await _stop_in_order(app, rt, sender)
         finally:
             stopped.cancel()
+    if rt.heartbeat is not None:
+        with contextlib.suppress(OSError):
+            rt.heartbeat.stopped()
     log.info("bot stopped %s", fields(pending=len(rt.ledger.pending())))
 
 

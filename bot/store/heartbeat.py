@@ -49,6 +49,14 @@ class Heartbeat:
         beats = self.doc["beats"]
         assert isinstance(beats, dict)
         beats[part] = self.clock().isoformat()
+        self._write()
+
+    def stopped(self) -> None:
+        """The bot stopped cleanly: health says so at once rather than once the beats age."""
+        self.doc["stopped"] = self.clock().isoformat()
+        self._write()
+
+    def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)  # on PostgreSQL: only this file
         write_atomically(self.path, json.dumps(self.doc).encode())
 
@@ -57,7 +65,11 @@ def judge(doc: object, now: datetime) -> tuple[bool, str]:
     """(healthy, one line): every part beat within the bound, or which ones are stale."""
     if not isinstance(doc, dict) or not isinstance(doc.get("beats"), dict):
         return False, "unhealthy: the heartbeat file is not newsbot's"
-    bound_s = float(doc.get("stale_after_s", 0))
+    if isinstance(doc.get("stopped"), str):
+        return False, f"unhealthy: the bot stopped at {doc['stopped']}"
+    bound_s = doc.get("stale_after_s")
+    if not isinstance(bound_s, int | float):
+        return False, "unhealthy: the heartbeat file names no bound"
     stale: list[str] = []
     ages: list[str] = []
     parts = doc.get("parts", PARTS)

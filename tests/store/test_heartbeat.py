@@ -65,7 +65,17 @@ def test_no_bot_has_run(tmp_path: Path) -> None:
     assert "no bot has run with this data folder" in line
 
 
-@pytest.mark.parametrize("text", ["", "{", "[]", '{"beats": 3}', '{"beats": {"poll": "x"}}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "{",
+        "[]",
+        '{"beats": 3}',
+        '{"beats": {"poll": "x"}}',
+        '{"beats": {}, "stale_after_s": "x"}',
+    ],
+)
 def test_a_damaged_heartbeat_file_is_unhealthy_not_a_crash(tmp_path: Path, text: str) -> None:
     (tmp_path / FILE_NAME).write_text(text, encoding="utf-8")
     healthy, line = read_and_judge(tmp_path, T0)
@@ -82,3 +92,10 @@ def test_the_file_is_replaced_whole(tmp_path: Path) -> None:
 
 def test_judge_refuses_foreign_documents() -> None:
     assert judge(["poll"], T0) == (False, "unhealthy: the heartbeat file is not newsbot's")
+
+
+def test_a_bot_that_stopped_cleanly_is_unhealthy_at_once(tmp_path: Path) -> None:
+    beaten(tmp_path).stopped()
+    healthy, line = read_and_judge(tmp_path, T0)
+    assert not healthy
+    assert line == f"unhealthy: the bot stopped at {T0.isoformat()}"
