@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from eval.metrics import lead_matches, lead_matches_v2, tokens_v2, true_lead_v2
+from eval.metrics import (
+    lead_matches,
+    lead_matches_v2,
+    quote_overlap,
+    strip_dateline_v2,
+    tokens_v2,
+    true_lead_v2,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +79,62 @@ def test_lead_that_opens_a_true_lead_glued_to_the_next_sentence_is_right() -> No
     truth = "The Senate passed the bill late on Tuesday.It now goes to the House, where it stalls."
     assert lead_matches_v2("The Senate passed the bill late on Tuesday.", truth)
     assert not lead_matches_v2("The Senate passed.", truth)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("हिंदी में समाचार", ["हिंदी", "में", "समाचार"]),
+        ("اقوامِ متحدہ", ["اقوامِ", "متحدہ"]),
+        ("Élisabeth Borne", ["élisabeth", "borne"]),
+    ],
+)
+def test_combining_marks_stay_inside_their_word(text: str, expected: list[str]) -> None:
+    """Devanagari vowel signs and Arabic-script points are part of the word, not breaks."""
+    assert tokens_v2(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "Saint Petersburg (Vereinigte Staaten), 14.03.2006 – Heute wurde die Fähre gefunden.",
+            "Heute wurde die Fähre gefunden.",
+        ),
+        ("نیویارک — امریکی صدر نے بدھ کو خطاب کیا۔", "امریکی صدر نے بدھ کو خطاب کیا۔"),
+        (
+            "VOA.- El Departamento de Estado manifestó preocupación.",
+            "El Departamento de Estado manifestó preocupación.",
+        ),
+        ("华盛顿 — 美国总统星期六说。", "美国总统星期六说。"),
+        ("LOS ANGELES (AP) — A man was charged.", "A man was charged."),
+        # a sentence end before the dash: not a lead-in
+        ("Er kam. Dann – plötzlich – ging er.", "Er kam. Dann – plötzlich – ging er."),
+        # a long clause before a dash is part of the sentence
+        (
+            "Die Regierung hat am Dienstag in Berlin den Haushalt vorgestellt – mit Kürzungen.",
+            "Die Regierung hat am Dienstag in Berlin den Haushalt vorgestellt – mit Kürzungen.",
+        ),
+    ],
+)
+def test_datelines_in_any_script_are_stripped(sentence: str, expected: str) -> None:
+    """A short place/agency/date lead-in closed by a dash is a dateline, in any script."""
+    assert strip_dateline_v2(sentence) == expected
+
+
+def test_hand_marked_lead_is_not_matched_by_the_whole_paragraph() -> None:
+    """A paragraph taken as one sentence opens with the true lead but is not it when the true
+    lead was marked by hand (the reference-splitter allowance does not apply)."""
+    truth = "امریکی صدر نے بدھ کو اقوام متحدہ کی جنرل اسمبلی سے خطاب کیا۔"
+    paragraph = (
+        truth + " انہوں نے کہا کہ دنیا کو مل کر کام کرنا ہوگا اور امن کے لیے کوشش کرنی ہوگی۔"
+    )
+    assert lead_matches_v2(paragraph, truth)
+    assert not lead_matches_v2(paragraph, truth, hand_marked=True)
+    assert lead_matches_v2(truth, truth, hand_marked=True)
+
+
+def test_quote_overlap_counts_cjk_characters_with_v2_tokens() -> None:
+    """Chinese quotes have no spaces: ``\\w+`` sees one word, v2 tokens see characters."""
+    assert quote_overlap("我们不支持独立。", "我们不支持台湾独立", tokens_v2) >= 0.6
+    assert quote_overlap("我们不支持独立。", "我们不支持台湾独立") == 0.0
