@@ -43,10 +43,15 @@ _VERBS: dict[str, frozenset[str]] = {
         a_assuré assure a_annoncé annonce a_confié confie a_lancé lance a_martelé martèle
         a_répondu répond a_insisté insiste a_prévenu prévient stipule prévoit a_reconnu reconnaît
         a_rappelé
-        rappelle a_regretté regrette a_averti avertit a_jugé juge a_commenté selon d'après"""),
+        rappelle a_regretté regrette a_averti avertit a_jugé juge a_commenté selon d'après
+        a_raconté raconte a_témoigné témoigne a_poursuivi poursuit a_conclu conclut
+        a_dénoncé dénonce a_relevé relève a_plaidé plaide a_tranché tranche"""),
     "es": _set("""dijo dice afirmó afirma declaró declara señaló señala aseguró asegura explicó
         explica añadió añade agregó agrega indicó indica sostuvo sostiene manifestó expresó
         advirtió advierte subrayó destacó comentó respondió apuntó reconoció insistió
+        relató relata contó cuenta narró recordó recuerda precisó enfatizó reiteró concluyó
+        sentenció lamentó denunció criticó celebró aclaró detalló puntualizó exclamó resaltó
+        remarcó
         ha_dicho ha_afirmado ha_declarado ha_señalado ha_asegurado ha_explicado según"""),
     "pt": _set("""disse diz afirmou afirma declarou declara explicou explica acrescentou
         ressaltou destacou garantiu contou disse_ainda segundo conforme"""),
@@ -76,6 +81,12 @@ _COMPLEMENTIZERS = _set("que qu' dass daß che что що że dat")
 # l'AFP", "ha detto al Corriere"), never the speaker, who is then the subject before the verb.
 _ADDRESSEE = _set("a al à au aux")
 _PARTICLES = _set("von van der den de du des la le del della di da dos das al el bin ibn y e")
+# A relative pronoun ends the speaker's noun phrase: "apuntó Yuliet quien identificó al primer
+# teniente José Ángel Beltrán" names Yuliet, not the officer in her relative clause.
+_RELATIVES = _set("quien quienes que qui lequel laquelle который которая которые che cui")
+# A phrase after the verb that opens with one of these is a clause, not a speaker ("insistió
+# en que …", "a expliqué pour que …").
+_NOT_SPEAKER_OPENERS = _set("en de a que qu' para por pour dans sur con sin sobre")
 
 _TOKEN = re.compile(r"[^\W\d_][\w’'-]*|\d[\w.]*|[,.;:!?—–()]")
 _SENTENCE_END = re.compile(r"[.!?…。！？۔।؟](?=[\s”»“」』\"']|$)")
@@ -170,6 +181,10 @@ def _verb_then_name(after: str, verbs: frozenset[str]) -> Attribution | None:
     rest = tokens[size:]
     while rest and _verb_at(rest, 0, verbs):  # "a-t-il déclaré", "fügte hinzu"
         rest = rest[_verb_at(rest, 0, verbs) :]
+    if rest and rest[0].lower() in _ADDRESSEE and "," in rest:
+        # "«…», dijo a la Voz de América, Jonathan López": whom it was said to, then the
+        # speaker after the comma.
+        rest = rest[rest.index(",") + 1 :]
     return _noun_phrase(rest, verb)
 
 
@@ -207,10 +222,10 @@ def _noun_phrase(tokens: list[str], verb: str) -> Attribution | None:
     ("le ministre")."""
     phrase: list[str] = []
     for token in tokens[:8]:
-        if token in {",", ".", ";", ":", "!", "?", "(", "—", "–"}:
+        if token in {",", ".", ";", ":", "!", "?", "(", "—", "–"} or token.lower() in _RELATIVES:
             break
         phrase.append(token)
-    if not phrase:
+    if not phrase or phrase[0].lower() in _NOT_SPEAKER_OPENERS:
         return None
     if phrase[0].lower() in _PRONOUNS:
         return Attribution(phrase[0], verb)

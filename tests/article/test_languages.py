@@ -166,6 +166,30 @@ def test_german_quote_stops_at_its_closing_mark_and_names_the_speaker() -> None:
             "Большого театра Анатолий Иксанов.",
             "Анатолий Иксанов",
         ),
+        (
+            "es",
+            "“No nos dijeron qué día va a ser el juicio, sé que será la semana que viene”, "
+            "relató Yuliet Yero.",
+            "Yuliet Yero",
+        ),
+        (
+            "es",
+            "“Estos días han sido bastante nostálgicos y frustrantes para todos”, dijo a la Voz "
+            "de América, Jonathan López, amigo de Solís.",
+            "Jonathan López",
+        ),
+        (
+            "es",
+            "“Los están acusando por la parte militar para acabar con ellos”, apuntó Yuliet quien "
+            "identificó al primer teniente José Ángel Beltrán como instructor.",
+            "Yuliet",
+        ),
+        (
+            "fr",
+            "« Nous avons attendu trois heures devant la porte du tribunal », a raconté Marie "
+            "Dupont.",
+            "Marie Dupont",
+        ),
         ("pt", "«Vamos cumprir todas as metas do governo», disse Lula em Brasília.", "Lula"),
         (
             "it",
@@ -214,6 +238,15 @@ def test_whom_a_quote_was_said_to_is_not_its_speaker(language: str, text: str) -
     """ "dijo a la VOA", "a déclaré à l'AFP": the outlet after "a"/"à" heard the quote; the
     speaker is the subject before the verb."""
     assert find_quotes(text, language=language)[0].speaker == "Namita Beggins"
+
+
+def test_a_clause_after_the_verb_is_not_a_speaker() -> None:
+    """ "insistió en que «…»": the words after the verb open a clause; they name no one."""
+    text = (
+        "En referencia a los médicos cubanos insistió en que “son víctimas de dos opresiones y "
+        "no los dejan salir a ninguna parte”."
+    )
+    assert all(q.speaker != "en que" for q in find_quotes(text, language="es"))
 
 
 def test_arabic_verb_before_the_quote_names_its_speaker_over_a_verb_after() -> None:
