@@ -82,6 +82,13 @@ _REACHED: dict[str, dict[str, float]] = {
         "quote recall": 1.0,
         "speaker accuracy": 0.77,
     },
+    "hi": {
+        "articles": 9,
+        "lead accuracy": 1.0,
+        "quote precision": 1.0,
+        "quote recall": 1.0,
+        "speaker accuracy": 1.0,
+    },
     "ar": {
         "articles": 11,
         "lead accuracy": 1.0,
