@@ -54,6 +54,13 @@ MIN_CJK_CHARS = 8
 # a title or a scare quote.
 UNATTRIBUTED_WORDS = 8
 _CJK_LANGUAGES = frozenset({"ja", "zh", "ko"})
+# News in Arabic script and Devanagari typed on a Latin keyboard writes the double quotation
+# mark as two apostrophes (''یہ نئی سروس…''). They are read as the " they stand for; the
+# second apostrophe becomes a zero-width non-joiner, so every offset into the text holds.
+_DOUBLED_APOSTROPHE_LANGUAGES = frozenset({"ur", "hi", "ar", "fa"})
+_JOINER = "\u200c"
+_DOUBLED_APOSTROPHE_AS = '"' + _JOINER
+_SENTENCE_ENDS = ".!?…。！？۔।؟"
 _PARAGRAPH = re.compile(r"\n\s*\n")
 
 
@@ -78,14 +85,24 @@ def quote_pairs(language: str | None) -> tuple[tuple[str, str], ...]:
 
 def find_marked_quotes(text: str, language: str | None) -> list[Quote]:
     """Every key direct quote of a non-English body, most important first."""
+    if language in _DOUBLED_APOSTROPHE_LANGUAGES:
+        text = text.replace("''", _DOUBLED_APOSTROPHE_AS)
     spans = _join_interrupted(text, _scan(text, quote_pairs(language)), language)
     found: list[tuple[tuple[int, ...], Quote]] = []
+    last: tuple[int, str] | None = None  # where the last attributed quote ends, its speaker
     for span in spans:
-        quote_text = " ".join(re.sub(r"\s+", " ", text[b:e]).strip() for b, e in span.pieces)
+        quote_text = " ".join(
+            re.sub(r"\s+", " ", text[b:e]).strip(_JOINER + " \n") for b, e in span.pieces
+        )
         attribution = find_attribution(text, span.start - 1, span.end + 1, language)
         if not _is_key(text, span, quote_text, attribution, language):
             continue
         speaker = attribution.speaker if attribution is not None else None
+        if speaker is None and last is not None and _follows_directly(text, last[0], span):
+            # A quote paragraph right after an attributed quote goes on in the same voice.
+            speaker = last[1]
+        if speaker is not None:
+            last = (span.end, speaker)
         long_enough = _size(quote_text, language) >= 2 * _min_size(language)
         rank = (speaker is None, not long_enough, span.start)
         found.append((rank, Quote(text=quote_text, speaker=speaker)))
@@ -201,6 +218,25 @@ def _is_key(
         return False
     if attribution is not None:
         return True
-    is_sentence = quote_text.rstrip()[-1:] in ".!?…。！？۔।؟"
+    is_sentence = quote_text.rstrip()[-1:] in _SENTENCE_ENDS or _is_whole_sentence(text, span)
     scale = 2 if language in _CJK_LANGUAGES else 1
     return is_sentence and size >= UNATTRIBUTED_WORDS * scale
+
+
+def _is_whole_sentence(text: str, span: _Span) -> bool:
+    """A quote that is a sentence of its own, its full stop after the closing mark
+    (''…''۔, “…”.): it opens a paragraph or follows a sentence end."""
+    after = text[span.end + 1 : span.end + 3].lstrip(_JOINER)[:1]
+    before = text[: max(span.start - 1, 0)].rstrip(" ")
+    return after in _SENTENCE_ENDS and (not before or before[-1] in "\n" + _SENTENCE_ENDS)
+
+
+def _follows_directly(text: str, previous_end: int, span: _Span) -> bool:
+    """Whether ``span`` opens the paragraph right after the one where a quote ended, or
+    follows it in the same paragraph with nothing but its closing punctuation between."""
+    between = text[previous_end + 1 : max(span.start - 1, previous_end + 1)]
+    between = between.replace(_JOINER, "")
+    breaks = between.count("\n\n")
+    if breaks == 0:
+        return not re.search(r"\w", between)
+    return breaks == 1 and not between.rsplit("\n\n", 1)[1].strip()

@@ -240,6 +240,27 @@ def test_whom_a_quote_was_said_to_is_not_its_speaker(language: str, text: str) -
     assert find_quotes(text, language=language)[0].speaker == "Namita Beggins"
 
 
+def test_urdu_quote_typed_as_doubled_apostrophes_is_read_as_a_quote() -> None:
+    """''…'' is how Urdu news typed on a Latin keyboard writes “…”: the words inside are the
+    quote, without the marks, and the speaker before کہا ہے کہ is named."""
+    text = "وزیر اعظم شہباز شریف نے کہا ہے کہ ''ہم معیشت کو دوبارہ اپنے پاؤں پر کھڑا کریں گے''۔"
+    quotes = find_quotes(text, language="ur")
+    assert [q.text for q in quotes] == ["ہم معیشت کو دوبارہ اپنے پاؤں پر کھڑا کریں گے"]
+    assert quotes[0].speaker == "وزیر اعظم شہباز شریف"
+
+
+def test_a_quote_paragraph_after_an_attributed_quote_keeps_its_speaker() -> None:
+    """News runs a speaker's words on into the next paragraph as a quote of its own, with no
+    new attribution: it is the same speaker's."""
+    text = (
+        "«Vamos a aprobar el presupuesto este mes», dijo Pedro Sánchez en Madrid.\n\n"
+        "«Nadie va a impedir que este Gobierno cumpla con lo que prometió a los ciudadanos».\n\n"
+        "El Congreso vota el jueves."
+    )
+    quotes = find_quotes(text, language="es")
+    assert [q.speaker for q in quotes] == ["Pedro Sánchez", "Pedro Sánchez"]
+
+
 def test_a_clause_after_the_verb_is_not_a_speaker() -> None:
     """ "insistió en que «…»": the words after the verb open a clause; they name no one."""
     text = (
