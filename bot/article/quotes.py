@@ -19,6 +19,7 @@ from bot.article.quotemarks import find_marked_quotes
 from bot.article.speakers import (
     NAMING_VERBS,
     PRONOUNS,
+    SPEECH_VERBS,
     Attribution,
     is_group,
     sentence_end,
@@ -219,7 +220,28 @@ def _after_attribution(text: str, span: _Span) -> Attribution | None:
     nxt = re.search(r"[“\"«]", tail)
     if nxt:
         tail = tail[: nxt.start()]
+    if text[span.end - 1 : span.end] == "." and not _is_bare_attribution(tail):
+        # A full stop inside the closing mark ends the sentence (“…,” takes a comma where an
+        # attribution follows): the next sentence is a new statement ("O’Malley’s move was
+        # first reported by MSNBC."), unless it is nothing but an attribution ("Trump said.").
+        return None
     return speaker_after(tail, close) if tail.strip() else None
+
+
+def _is_bare_attribution(sentence: str) -> bool:
+    """A short sentence that only says who spoke: "Trump said.", "said the senator, a
+    Democrat.", "he added in an interview." (a name or pronoun, then the verb)."""
+    words = sentence.split()
+    if words and words[0][:1] in "—–―-":
+        return True  # “…” ― Adriana Rodarte: the dash credits who said it
+    if not words or len(words) > 10:
+        return False
+    for i, word in enumerate(words):
+        bare = word.strip(",.;:").lower()
+        if bare in SPEECH_VERBS:
+            before = [w.strip(",") for w in words[:i]]
+            return all(w[:1].isupper() or w.lower() in PRONOUNS for w in before)
+    return False
 
 
 def _attributions(text: str, span: _Span) -> list[Attribution]:

@@ -159,6 +159,8 @@ def speaker_after(text: str, offset: int) -> Attribution | None:
             break
         if not _is_verb(word) or (word in NAMING_VERBS and i > 0):
             continue
+        if i > 0 and not tokens[i][0].islower():
+            continue  # "the United States": a capitalised word inside a name is no verb
         if all(_is_adverb(w) for w, _ in tokens[:i]):
             return _noun_phrase_after(tokens[i + 1 :], word)
         return _leading_subject(tokens[:i], word)
@@ -167,15 +169,45 @@ def speaker_after(text: str, offset: int) -> Attribution | None:
     return None
 
 
+# Before these a reporting word is a noun ("her state", "the report", "his answer").
+_DETERMINERS_TEXT = "a an the his her their its our my your this that whose"
+_DETERMINERS = frozenset(_DETERMINERS_TEXT.split())
+_MODALS_TEXT = "to will would could should may might must can"
+_MODALS = frozenset(_MODALS_TEXT.split())
+_COORDINATORS = frozenset({"and", "but", "then", "before", "after", "while"})
+
+
+def _is_reporting_at(tokens: list[tuple[str, int]], i: int) -> bool:
+    """Whether the word at ``i`` is a reporting verb here: lowercase, or capitalised only
+    where it opens the sentence ("Said one aide:"; "States" in "the United States" is part of
+    a name), and not a noun after a determiner ("voters in her state")."""
+    word = tokens[i][0]
+    if not _is_verb(word.lower()) or (i > 0 and not word.islower()):
+        return False
+    return i == 0 or tokens[i - 1][0].lower() not in _DETERMINERS
+
+
 def speaker_before(text: str, offset: int) -> Attribution | None:
     """An attribution leading into a quote: 'Muttaqi said:', 'According to X,', 'X told me that'."""
     tokens = _without_asides(_tokens(text, offset))
     lowered = [w.lower() for w, _ in tokens]
+    dependent: int | None = None  # the last infinitive, modal or participle verb seen
     for i in range(len(tokens) - 1, -1, -1):
         word = lowered[i]
         if word == "according" and i + 1 < len(lowered) and lowered[i + 1] == "to":
             return _noun_phrase_after(tokens[i + 2 :], "according to")
-        if not _is_verb(word):
+        if not _is_reporting_at(tokens, i):
+            continue
+        previous = lowered[i - 1] if i else ""
+        if previous in _MODALS or (word.endswith("ing") and previous in _PUNCTUATION | {"by"}):
+            # "would like Trump to explain", "Rubio will continue to be": a verb in the
+            # infinitive, after a modal or a participle (", adding that") has no subject of
+            # its own; the speaker is the subject of the finite verb before it.
+            dependent = i if dependent is None else dependent
+            continue
+        if previous in _COORDINATORS:
+            # "Lazar said he welcomed it and added, “…”": the subject of the verb it joins.
+            dependent = i if dependent is None else dependent
             continue
         found = _subject_before(tokens[:i], word)
         if found is None and i + 1 < len(tokens) and tokens[i][0][:1].isupper():
@@ -184,6 +216,8 @@ def speaker_before(text: str, offset: int) -> Attribution | None:
             found = _leading_subject(tokens[:i], word)
         if found is not None:
             return found
+    if dependent is not None:
+        return _leading_subject(tokens[:dependent], lowered[dependent])
     return None
 
 
@@ -319,6 +353,10 @@ def _name_in(phrase: str, start: int, verb: str, first: bool = False) -> Attribu
     mentions = [m for m in find_mentions(phrase) if m.name and not is_time_or_manner(m.name)]
     if mentions:
         chosen = mentions[0] if first else mentions[-1]
+        if phrase[: chosen.start].lower().endswith("the "):
+            # "the Times", "the Post": a title of an outlet or a body keeps its article, so a
+            # capitalised common word ("Times") is still credited as the institution.
+            return Attribution("the " + chosen.written, start + chosen.start - 4, verb)
         return Attribution(chosen.written, start + chosen.start, verb)
     words = phrase.split()
     if words and (words[0].lower() in FUNCTION_WORDS | {"the", "a", "an"} or is_group(phrase)):
