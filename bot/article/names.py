@@ -85,6 +85,36 @@ MALE_MARKERS = frozenset(
 )
 
 
+# AP style abbreviates titles before a name ("Sen. Tim Kaine"); "the senator" refers back.
+_ROLE_ABBREVIATIONS = {
+    "sen": "senator",
+    "rep": "representative",
+    "gov": "governor",
+    "gen": "general",
+    "lt": "lieutenant",
+    "col": "colonel",
+    "sgt": "sergeant",
+    "prof": "professor",
+    "rev": "reverend",
+    "atty": "attorney",
+    "supt": "superintendent",
+}
+# An appositive right after a name, up to its head noun: ", a GOP speechwriter," /
+# ", the president of the union" (the head is the last word before "of", "at", "for" …).
+_APPOSITIVE = re.compile(
+    r",\s+(?:a|an|the)\s+((?:[\w’'-]+\s+){0,4}?[\w’'-]+)(?=\s*(?:,|\s(?:of|at|for|in|on|with|who)\b|\.))"
+)
+
+
+def _role(word: str) -> str:
+    key = _key(word)
+    return _ROLE_ABBREVIATIONS.get(key, key)
+
+
+# How many person mentions back "the judge" may reach for the judge.
+_ROLE_LOOKBACK = 200
+
+
 @dataclass(frozen=True, slots=True)
 class Mention:
     """A name as written at ``start`` in the text, its title-free form and the gender it signals."""
@@ -155,6 +185,12 @@ def is_time_or_manner(name: str) -> bool:
     return all(_key(w) in CALENDAR_WORDS or w.lower().endswith(_ADVERB_ENDINGS) for w in words)
 
 
+def is_title_only(name: str) -> bool:
+    """A run of title and party words with no name in it ("Former Republican", "GOP"): in
+    "Former Republican presidential candidate Jeb Bush" the person is the run after it."""
+    return all(_key(w) in TITLE_WORDS for w in name.split())
+
+
 def looks_like_person(name: str) -> bool:
     """A title-free name that could be a person's: no organisation or place word, no acronym."""
     words = name.split()
@@ -204,6 +240,7 @@ class NameBook:
                 self._by_last.setdefault(m.words[-1], []).append(m)
         self._best: dict[tuple[str, int], tuple[list[int], list[str]]] = {}
         self._people = people
+        self._text = text
         self._eligible: dict[str | None, tuple[list[int], list[Mention]]] = {}
 
     def is_name(self, name: str) -> bool:
@@ -255,6 +292,30 @@ class NameBook:
                 starts.append(m.start)
             found = self._best[key] = (starts, best)
         return found
+
+    def person_titled(self, description: str, position: int) -> str | None:
+        """The nearest person before ``position`` introduced with every word of
+        ``description`` ("the Republican nominee") in a title before the name ("Republican
+        presidential nominee Donald Trump", "Judge Gonzalo Curiel") or in an appositive after
+        it ("Cross, a GOP speechwriter,"): whom "the judge" or "the speechwriter" stands for.
+        None when nobody was, or when the head is an institution ("the campaign")."""
+        wanted = {_role(w) for w in description.split()} - {"the", "former"}
+        if not wanted or any(not w.isalpha() or w in ORG_WORDS for w in wanted):
+            return None
+        i = bisect_left([m.start for m in self._people], position)
+        for m in reversed(self._people[max(0, i - _ROLE_LOOKBACK) : i]):
+            words = m.written.split()
+            for word in reversed(self._text[max(0, m.start - 60) : m.start].split()):
+                # the title run right before the name: "Republican presidential nominee"
+                if word[-1] in ",.;:)" or _key(word) in FUNCTION_WORDS - TITLE_WORDS:
+                    break
+                words.append(word)
+            appositive = _APPOSITIVE.match(self._text, m.end)
+            if appositive:
+                words += appositive.group(1).split()
+            if wanted <= {_role(w) for w in words}:
+                return self.fullest(m.name, before=position)
+        return None
 
     def gender_of(self, name: str) -> str | None:
         words = name.split()

@@ -86,7 +86,10 @@ def find_quotes(text: str, language: str | None = None) -> list[Quote]:
         if not _is_key(text, span, quote_text, attribution):
             continue
         words = len(_WORD.findall(quote_text))
-        rank = (speaker is None, words < _SUBSTANTIAL_WORDS, span.start)
+        # An unnamed source ("a resident said") is credited but ranks with the uncredited:
+        # the digest shows a named speaker's words first.
+        is_unnamed = speaker is None or speaker.split()[0].lower() in _INDEFINITE
+        rank = (is_unnamed, words < _SUBSTANTIAL_WORDS, span.start)
         found.append((rank, Quote(text=quote_text, speaker=speaker), bool(candidates)))
     found.sort(key=lambda item: item[0])
     return _without_repeats([(quote, attributed) for _, quote, attributed in found])
@@ -333,12 +336,24 @@ def _resolve(book: NameBook, attribution: Attribution, position: int) -> str | N
     if mentions:
         return book.fullest(mentions[-1].name, before=position)
     words = speaker.split()
-    if lowered.startswith("the ") and 1 < len(words) <= 6 and not any(w in PRONOUNS for w in words):
-        # A definite description is who the article credits: "the commission", "the White House".
+    if any(w.lower() in PRONOUNS | _POSSESSIVES for w in words):
+        return None
+    if lowered.startswith("the ") and 1 < len(words) <= 6:
+        # "said the judge": the person the article introduced with that title or role
+        # ("U.S. District Judge Gonzalo Curiel", "Cross, a GOP speechwriter,"), else the
+        # description is who the article credits ("the commission", "the White House").
+        return book.person_titled(speaker, position) or speaker
+    if lowered.split()[0] in _INDEFINITE and 1 < len(words) <= 6:
+        # "said one district GOP leader", "another commenter wrote": an unnamed source is
+        # credited as the article describes them.
         return speaker
     if is_group(speaker) and not any(w in PRONOUNS for w in words):
         return speaker  # "officials", "two senior officials", "a ministry spokesman"
     return None
+
+
+_POSSESSIVES = frozenset({"his", "her", "their", "its", "our", "my", "your"})
+_INDEFINITE = frozenset({"a", "an", "one", "another"})
 
 
 def _continues(text: str, previous_end: int, span: _Span) -> bool:

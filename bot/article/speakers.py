@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.article.names import FUNCTION_WORDS, find_mentions, is_time_or_manner
+from bot.article.names import FUNCTION_WORDS, find_mentions, is_time_or_manner, is_title_only
 
 # Reporting verbs ("say", "tweet"); every regular form is derived, irregular ones are listed.
 _SPEECH_BASES = """
@@ -157,12 +157,29 @@ def speaker_after(text: str, offset: int) -> Attribution | None:
     for i, word in enumerate(lowered[:40]):
         if word in {".", "!", "?"}:
             break
-        if not _is_verb(word) or (word in NAMING_VERBS and i > 0):
+        if not _is_reporting_at(tokens, i) or (word in NAMING_VERBS and i > 0):
             continue
-        if i > 0 and not tokens[i][0].islower():
-            continue  # "the United States": a capitalised word inside a name is no verb
         if all(_is_adverb(w) for w, _ in tokens[:i]):
             return _noun_phrase_after(tokens[i + 1 :], word)
+        opener = tokens[0][0]
+        if not opener.islower() or opener in PRONOUNS | _DETERMINERS:
+            return _leading_subject(tokens[:i], word)
+        # The quote runs on in its sentence ("“…” to back her campaign while adding, “…”"):
+        if word.endswith("ing") or lowered[i - 1] in _MODALS:
+            # a participle or an infinitive has no subject of its own here; the clause
+            # leading into the quote names the speaker.
+            return None
+        if "," in lowered[:i]:
+            # The quote runs on in the sentence and the attribution closes it: "“…” is held
+            # accountable, Warren said." / "“…” if she loses, said David Wasserman, an analyst."
+            last = max(j for j in range(i) if lowered[j] == ",")
+            tail = tokens[last + 1 : i]
+            if not tail or all(_is_adverb(w) for w, _ in tail):
+                found = _noun_phrase_after(tokens[i + 1 :], word)
+            else:
+                found = _subject_before(tokens[:i], word)
+            if found is not None:
+                return found
         return _leading_subject(tokens[:i], word)
     if dashed and len(tokens) <= 12:
         return _noun_phrase_after(tokens, "—")
@@ -350,7 +367,11 @@ def _name_in(phrase: str, start: int, verb: str, first: bool = False) -> Attribu
     """The name a phrase holds (its last capitalised run, or its first when ``first``), or a
     description like 'the campaign'."""
     phrase = phrase.rstrip(".")
-    mentions = [m for m in find_mentions(phrase) if m.name and not is_time_or_manner(m.name)]
+    mentions = [
+        m
+        for m in find_mentions(phrase)
+        if m.name and not is_time_or_manner(m.name) and not is_title_only(m.name)
+    ]
     if mentions:
         chosen = mentions[0] if first else mentions[-1]
         if phrase[: chosen.start].lower().endswith("the "):
@@ -360,8 +381,18 @@ def _name_in(phrase: str, start: int, verb: str, first: bool = False) -> Attribu
         return Attribution(chosen.written, start + chosen.start, verb)
     words = phrase.split()
     if words and (words[0].lower() in FUNCTION_WORDS | {"the", "a", "an"} or is_group(phrase)):
-        return Attribution(phrase, start, verb)
+        return Attribution(" ".join(_description(words)), start, verb)
     return None
+
+
+def _description(words: list[str]) -> list[str]:
+    """A description up to its head noun: "the judge pointed to" -> "the judge", "the star
+    then" -> "the star" (a verb, an auxiliary or an adverb ends the noun phrase)."""
+    for i, word in enumerate(words[2:], start=2):
+        key = word.lower()
+        if key in _SKIPPABLE or key.endswith(("ly", "ed")) or _is_verb(key):
+            return words[:i]
+    return words
 
 
 # Who speaks as a group or for an institution in news English: "officials said", "police

@@ -104,7 +104,8 @@ def _quote_line(article: StoredArticle, lead: str) -> str:
     text = _field(quote.text, QUOTE_MAX_CHARS)
     if not text:
         return ""
-    speaker = _field(speaker_to_show(clean_text(quote.speaker or "")), SPEAKER_MAX_CHARS)
+    shown = speaker_to_show(clean_text(quote.speaker or ""), quote.text)
+    speaker = _field(shown, SPEAKER_MAX_CHARS)
     return f"<i>“{text}”</i>" + (f" — {speaker}" if speaker else "")
 
 

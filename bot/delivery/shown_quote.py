@@ -6,9 +6,13 @@ a reader sees:
 - a quote whose words are already in the lead shown is not shown again: the next quote
   that is not in the lead is, if any;
 - a speaker is shown only when it reads as a person's or an organisation's name ("Jack
-  Buser", "Dr. Ana Ruiz", "NASA", "Bank of England", "The Associated Press"); a sentence
-  fragment glued to a name ("Aspects. Beth Meacham"), a description ("The 56-year-old",
-  "the official") or a pronoun is dropped and the quote is shown without a speaker.
+  Buser", "Dr. Ana Ruiz", "NASA", "Bank of England", "The Associated Press") or is a group
+  the article credits ("officials", "the ministry", "a spokesman for the ministry", as
+  ``bot.article.speakers.is_group`` reads them); a sentence fragment glued to a name
+  ("Aspects. Beth Meacham"), a description of one person ("The 56-year-old", "the
+  official") or a pronoun is dropped and the quote is shown without a speaker;
+- a speaker whose words stand inside the quote is who the quote speaks of ("We love Pizza
+  Express"), not who spoke, and is not shown.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from bot.article.speakers import is_group
 from bot.models import Quote
 
 QUOTE_PREFIX_WORDS = 8
@@ -83,12 +88,17 @@ def _is_name_word(word: str) -> bool:
     return letters[0].isupper()
 
 
-def speaker_to_show(speaker: str | None) -> str | None:
-    """The speaker when it reads as a name, else None (see the module docstring). A role after
-    a comma is left out: "Jack Buser, director for games" shows as "Jack Buser"."""
+def speaker_to_show(speaker: str | None, quote: str = "") -> str | None:
+    """The speaker when it reads as a name or a credited group, else None (see the module
+    docstring). A role after a comma is left out: "Jack Buser, director for games" shows as
+    "Jack Buser"."""
     name = " ".join((speaker or "").split()).split(",", 1)[0].strip(" ;:—–-")
     if not name or any(c.isdigit() for c in name) or re.search(r"[!?;:()\[\]\"“”]", name):
         return None
+    if quote and _is_inside(name, quote):
+        return None
+    if is_group(name):
+        return name
     words = name.split(" ")
     first = words[0].lower()
     if len(words) > MAX_SPEAKER_WORDS or first.strip(".") in _NOT_NAMES:
@@ -107,3 +117,11 @@ def speaker_to_show(speaker: str | None) -> str | None:
     if all(w.strip("'’.,-&").lower() in _PARTICLES for w in body):
         return None
     return name
+
+
+def _is_inside(name: str, quote: str) -> bool:
+    """Whether the speaker's words stand together inside the quote."""
+    named = [w for w in _words(name) if w not in ("the", "a", "an")]
+    said = _words(quote)
+    n = len(named)
+    return bool(named) and any(said[i : i + n] == named for i in range(len(said) - n + 1))

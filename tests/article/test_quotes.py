@@ -116,7 +116,8 @@ def test_pronoun_is_resolved_to_the_nearest_fitting_person() -> None:
 
 def test_speaker_is_none_when_unknown() -> None:
     """A quote nobody is credited with has no speaker rather than a guess."""
-    assert _only("“Nobody expected the river to rise this fast,” a resident said.").speaker is None
+    text = "The river rose overnight. “Nobody expected the river to rise this fast.”"
+    assert _only(text).speaker is None
 
 
 def test_interrupted_quote_is_one_quote_by_one_speaker() -> None:
@@ -190,14 +191,15 @@ def test_single_quotes_inside_a_quote_are_nested() -> None:
 
 
 def test_quotes_with_a_named_speaker_come_first() -> None:
-    """The digest shows the first quotes: named speakers and substance before the rest."""
+    """The digest shows the first quotes: named speakers and substance before the rest; an
+    unnamed source ("a resident said") is credited as described, after the names."""
     text = (
         "“Nobody expected the river to rise this fast,” a resident said.\n\n"
         "“The levee will hold through the night and the next day,” Mayor Jane Doe said.\n\n"
         "“We are sending every pump we have to the east side,” Doe added."
     )
     quotes = find_quotes(text)
-    assert [q.speaker for q in quotes] == ["Jane Doe", "Jane Doe", None]
+    assert [q.speaker for q in quotes] == ["Jane Doe", "Jane Doe", "a resident"]
 
 
 _WORDS = re.compile(r"\w+")

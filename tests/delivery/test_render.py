@@ -128,7 +128,12 @@ def test_a_quote_the_lead_does_not_show_is_kept() -> None:
         ("The 56-year-old", None),
         ("the official", None),
         ("he", None),
-        ("a spokesman for the ministry", None),
+        ("a spokesman for the ministry", "a spokesman for the ministry"),
+        ("officials", "officials"),
+        ("the ministry", "the ministry"),
+        ("two senior officials", "two senior officials"),
+        ("a resident", None),
+        ("Sending Every Team", None),
         ("Jack Buser, director for games", "Jack Buser"),
         ("Beth Meacham", "Beth Meacham"),
         ("Dr. Ana Ruiz", "Dr. Ana Ruiz"),
@@ -140,8 +145,9 @@ def test_a_quote_the_lead_does_not_show_is_kept() -> None:
     ],
 )
 def test_a_speaker_is_shown_only_when_it_is_a_name(speaker: str, shown: str | None) -> None:
-    """A speaker shown is a person's or an organisation's name, or nothing: no sentence
-    fragment glued to a name, no description in place of one."""
+    """A speaker shown is a person's or an organisation's name, or a group the article
+    credits ("officials", "the ministry"), or nothing: no sentence fragment glued to a name,
+    no description of one person in place of a name, no name the quote itself speaks of."""
     article = stored(quotes=(Quote("We are sending every team we have", speaker),))
     line = to_plain_text(render_item(item(article), tz=KARACHI, now=NOW)).splitlines()[-1]
     if shown is None:
