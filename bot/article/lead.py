@@ -23,6 +23,12 @@ MIN_SENTENCE_WORDS = 3
 MAX_HEADING_WORDS = 20
 
 _WORD = re.compile(r"\w+")
+# Third-person subject pronouns: a sentence opening with one continues the sentence before.
+_SUBJECT_PRONOUNS = frozenset(
+    str.split("""he she they er sie il elle ils elles él ella ellos ellas он она они وہ انہوں
+    اُنہوں انھوں اُنھوں वह उन्होंने उसने هو هي""")
+)
+_OPENING_MARKS = "\"'“”‘’«»„(["
 # A final mark, maybe followed by closing quotes, brackets and emoji ("… on KLOOK! 🙂").
 _FINAL_MARK = re.compile(r"[.!?…:;。！？][\s”’\"')\]»\u2190-\u2bff\U0001f000-\U0001faff\ufe0f]*$")
 
@@ -103,7 +109,8 @@ def select_lead(
     for paragraph in paragraphs[_story_start(paragraphs, title, description) :]:
         if _is_not_story(paragraph, title, started=bool(lead)):
             continue
-        for sentence in split_sentences(paragraph, language):
+        sentences = split_sentences(paragraph, language)
+        for i, sentence in enumerate(sentences):
             if _is_not_story_sentence(sentence):
                 continue
             if not lead:
@@ -114,7 +121,11 @@ def select_lead(
                     # and labels carry no dateline.
                     stripped = strip_foreign_dateline(sentence)
                     after_dateline, sentence = stripped != sentence, stripped
-                if count_words(sentence) < MIN_FIRST_SENTENCE_WORDS and not after_dateline:
+                # Nor is a kicker what the next sentence's "she" points back to.
+                introduces = i + 1 < len(sentences) and _opens_with_pronoun(sentences[i + 1])
+                if count_words(sentence) < MIN_FIRST_SENTENCE_WORDS and not (
+                    after_dateline or (introduces and count_words(sentence) >= MIN_SENTENCE_WORDS)
+                ):
                     continue
             elif count_words(sentence) < MIN_SENTENCE_WORDS:
                 continue
@@ -125,6 +136,12 @@ def select_lead(
         return lead
     sentences = split_sentences(text, language)
     return [" ".join(s.split()) for s in sentences if _WORD.search(s)][:count]
+
+
+def _opens_with_pronoun(sentence: str) -> bool:
+    """Whether a sentence opens with a third-person subject pronoun ("She …", "وہ …")."""
+    words = sentence.split()
+    return bool(words) and words[0].strip(_OPENING_MARKS).lower() in _SUBJECT_PRONOUNS
 
 
 def strip_dateline(sentence: str) -> str:

@@ -102,6 +102,32 @@ def test_short_first_sentence_gives_way_to_the_next() -> None:
     assert select_lead(text, 2) == [FIRST, SECOND]
 
 
+@pytest.mark.parametrize(
+    ("language", "opener", "rest"),
+    [
+        (None, "Maria Lopez is a nurse.", "She has worked nights at the city hospital for years."),
+        (
+            "ur",
+            "ردا زہرہ کا تعلق کراچی سے ہے۔",
+            "وہ ایک تبادلہ پروگرام کےتحت امریکہ میں تعلیم حاصل کر رہی ہیں۔",
+        ),
+        ("de", "Anna Weber ist Lehrerin.", "Sie unterrichtet seit Jahren an einer Schule in Köln."),
+        ("hi", "सीमा शर्मा दिल्ली की हैं।", "उन्होंने पिछले साल अमेरिका में पढ़ाई शुरू की थी।"),
+    ],
+)
+def test_a_short_sentence_the_next_one_points_back_to_opens_the_lead(
+    language: str | None, opener: str, rest: str
+) -> None:
+    """A short first sentence whose person the next sentence calls "she" is the story's
+    start, not a kicker: without it the lead would lose who "she" is."""
+    assert select_lead(f"{opener} {rest}", 2, language=language) == [opener, rest]
+
+
+def test_a_kicker_before_a_sentence_without_a_pronoun_is_still_skipped() -> None:
+    assert select_lead(f"Hong Kong is burning. {FIRST}", 1) == [FIRST]
+    assert select_lead(f"Hong Kong is burning.\n\nShe {FIRST[4:]}", 1) == [f"She {FIRST[4:]}"]
+
+
 def test_later_lead_sentences_skip_bare_fragments() -> None:
     """After the first sentence, a bare "Why?" is skipped but a short sentence is kept."""
     text = f"{FIRST} Why? Traffic was light."
