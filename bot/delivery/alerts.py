@@ -1,7 +1,9 @@
 """Keyword alerts: a new article matching a chat's saved words is pushed at once.
 
 Each tick, articles stored since the last check are matched against every chat's alerts
-with the search's own semantics (bot.search.index.ArticleMatcher) and submitted through Delivery
+with the search's own semantics (bot.search.backend.open_matcher: the embedded index's, or
+PostgreSQL's in PostgreSQL mode, so an alert fires when /search would find the article; neither
+keeps anything in the data folder) and submitted through Delivery
 as kind "alert": the ledger then counts the article as delivered to the chat, so its digest
 does not repeat it, and a second match (a restart, an overlap) is dropped.
 
@@ -10,8 +12,9 @@ does not repeat it, and a second match (a restart, an overlap) is dropped.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
@@ -23,7 +26,7 @@ from bot.delivery.target import Target
 from bot.errors import QueryError
 from bot.logfields import fields
 from bot.models import StoredArticle
-from bot.search.index import ArticleMatcher
+from bot.search.backend import open_matcher
 from bot.search.query import Query, parse_query
 from bot.store.contract import ArticleStore
 
@@ -50,38 +53,37 @@ def alert_messages(
     prefs_by_chat: Mapping[K, ChatPrefs],
     *,
     now: datetime,
+    is_match: Callable[[Query], bool],
 ) -> list[Outgoing]:
-    """One alert message per chat with an alert the article matches (its first such alert).
+    """One alert message per chat with an alert the article matches (its first such alert);
+    ``is_match`` tells whether the article matches a query.
 
     Each distinct query runs once per article, however many chats saved it."""
     messages: list[Outgoing] = []
-    with ArticleMatcher(article) as matcher:
-        verdicts: dict[str, bool] = {}
+    verdicts: dict[str, bool] = {}
 
-        def is_match(query: Query) -> bool:
-            key = str(query)
-            if key not in verdicts:
-                verdicts[key] = matcher.matches(query)
-            return verdicts[key]
+    def matched(query: Query) -> bool:
+        key = str(query)
+        if key not in verdicts:
+            verdicts[key] = is_match(query)
+        return verdicts[key]
 
-        for chat_id, alerts in alerts_by_chat.items():
-            prefs = prefs_by_chat.get(chat_id)
-            if prefs is None or not prefs.active:
-                continue
-            hit = next((alert for alert, query in alerts if is_match(query)), None)
-            if hit is None:
-                continue
-            text = render_alert(
-                article,
-                words=hit.words,
-                tz=prefs.zone,
-                now=now,
-                lead_sentences=prefs.lead_sentences,
-            )
-            key = f"alert:{prefs.target.key}:{article.id}:0"
-            messages.append(
-                Outgoing(key, prefs.chat_id, text, (article.id,), "alert", prefs.thread_id)
-            )
+    for chat_id, alerts in alerts_by_chat.items():
+        prefs = prefs_by_chat.get(chat_id)
+        if prefs is None or not prefs.active:
+            continue
+        hit = next((alert for alert, query in alerts if matched(query)), None)
+        if hit is None:
+            continue
+        text = render_alert(
+            article,
+            words=hit.words,
+            tz=prefs.zone,
+            now=now,
+            lead_sentences=prefs.lead_sentences,
+        )
+        key = f"alert:{prefs.target.key}:{article.id}:0"
+        messages.append(Outgoing(key, prefs.chat_id, text, (article.id,), "alert", prefs.thread_id))
     return messages
 
 
@@ -135,8 +137,15 @@ class Alerts:
         messages: list[Outgoing] = []
         if alerts:
             prefs = self.chats.all()
-            for article in fresh:
-                messages += alert_messages(article, alerts, prefs, now=now)
+            with open_matcher(self.store, fresh) as matcher:
+                for article in fresh:
+                    messages += alert_messages(
+                        article,
+                        alerts,
+                        prefs,
+                        now=now,
+                        is_match=functools.partial(matcher.matches, article=article),
+                    )
         for article in fresh:
             self._alerts_seen[article.id] = article.fetched
         planned = await self.sender.submit(messages) if messages else []

@@ -2,11 +2,18 @@
 recency, snippets from ts_headline. The same contract as the embedded SearchIndex (the
 contract tests run both), so /search and the digest cannot tell them apart.
 
+Each article's words are stemmed in its own language where PostgreSQL has a stemmer for it
+(bot.store.pgschema.stemmed_config; the row's ``config``), and queries are parsed for each
+configuration in use (bot.search.pgquery), so a German article is found by "Wahlen".
+
 Ranking, as in bot.search.index: ``score = relevance × recency``. Relevance is ``ts_rank_cd``
 with title > lead > text weights (A, B, D), summed over the stemmed and exact vectors when a
 query uses both; recency is ``floor + (1 − floor) · h / (h + age_days)``. Ties go to the newer
-article. Snippets mark what ``ts_headline`` highlights in the text and cut the window as the
-embedded index does (bot.search.snippet), so both read the same.
+article. Snippets mark what ``ts_headline`` highlights in a bounded window of each text of the
+page (its first ``FIRST_CHARS``, the rest of ``SCAN_CHARS`` only when they hold no term, as the
+embedded index reads them) and cut the window as the embedded index does
+(bot.search.snippet), so both read the same. Indexing builds both vectors of an article in one
+statement; ``rebuild`` copies the articles in (``COPY``) and indexes them a batch at a time.
 """
 
 from __future__ import annotations
@@ -19,29 +26,44 @@ from typing import Any
 from bot.errors import QueryError, StoreError
 from bot.models import StoredArticle
 from bot.search.fts import MARK_CLOSE, MARK_OPEN, clean, minute_of, utc
-from bot.search.highlight import SCAN_CHARS
+from bot.search.highlight import FIRST_CHARS, SCAN_CHARS
 from bot.search.index import Ranking, SearchHit, SearchPage
-from bot.search.pgquery import EXACT_CONFIG, STEMMED_CONFIG, PgQuery, to_pg
+from bot.search.pgquery import EXACT_CONFIG, PgQuery, prepare
 from bot.search.query import Query, parse_query
 from bot.search.snippet import Span, make_snippet, merge_spans, spans_from_marked
 from bot.store.pg import Database, safe_text
+from bot.store.pgschema import stemmed_config
 
 _HEADLINE = f"HighlightAll=true, StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
-_UPSERT = f"""INSERT INTO search_docs
-    (id, published, feed, link, title, lead, text, config, stemmed, exact)
-    SELECT v.id, v.published, v.feed, v.link, v.title, v.lead, v.text, '{STEMMED_CONFIG}',
-        setweight(to_tsvector('{STEMMED_CONFIG}', newsbot_words(v.title)), 'A')
-        || setweight(to_tsvector('{STEMMED_CONFIG}', newsbot_words(v.lead)), 'B')
-        || setweight(to_tsvector('{STEMMED_CONFIG}', newsbot_words(v.text)), 'D'),
-        setweight(to_tsvector('{EXACT_CONFIG}', newsbot_words(v.title)), 'A')
-        || setweight(to_tsvector('{EXACT_CONFIG}', newsbot_words(v.lead)), 'B')
-        || setweight(to_tsvector('{EXACT_CONFIG}', newsbot_words(v.text)), 'D')
-    FROM (SELECT %s::text AS id, %s::timestamptz AS published, %s::text AS feed,
-          %s::text AS link, %s::text AS title, %s::text AS lead, %s::text AS text) AS v
+# The vectors of the rows of ``source`` (a VALUES list or the load table), each built with
+# its article's configuration; the configurations used are recorded for queries to parse with.
+_VECTORS = """SELECT v.id, v.published, v.feed, v.link, v.title, v.lead, v.text, v.config,
+        setweight(to_tsvector(v.config, w.title), 'A')
+        || setweight(to_tsvector(v.config, w.lead), 'B')
+        || setweight(to_tsvector(v.config, w.text), 'D') AS stemmed,
+        setweight(to_tsvector('{exact}', w.title), 'A')
+        || setweight(to_tsvector('{exact}', w.lead), 'B')
+        || setweight(to_tsvector('{exact}', w.text), 'D') AS exact
+    FROM {source} AS v,
+    LATERAL (SELECT newsbot_words(v.title) AS title, newsbot_words(v.lead) AS lead,
+        newsbot_words(v.text) AS text) AS w"""
+_INSERT = """INSERT INTO search_docs
+    (id, published, feed, link, title, lead, text, config, stemmed, exact) {vectors}
     ON CONFLICT (id) DO UPDATE SET published = excluded.published, feed = excluded.feed,
         link = excluded.link, title = excluded.title, lead = excluded.lead,
         text = excluded.text, config = excluded.config, stemmed = excluded.stemmed,
-        exact = excluded.exact"""  # noqa: S608 - our configuration names only
+        exact = excluded.exact"""
+_ONE = (
+    "(SELECT %s::text AS id, %s::timestamptz AS published, %s::text AS feed, %s::text AS link, "
+    "%s::text AS title, %s::text AS lead, %s::text AS text, %s::regconfig AS config)"
+)
+_UPSERT = _INSERT.format(vectors=_VECTORS.format(exact=EXACT_CONFIG, source=_ONE))
+LOAD_TABLE = """CREATE TEMP TABLE search_load (id text, published timestamptz, feed text,
+    link text, title text, lead text, text text, config regconfig) ON COMMIT DROP"""
+LOAD_VECTORS = _VECTORS.format(exact=EXACT_CONFIG, source="search_load")
+_LOAD = _INSERT.format(vectors=LOAD_VECTORS)
+_CONFIGS = "INSERT INTO search_configs VALUES (%s::regconfig) ON CONFLICT DO NOTHING"
+_LOAD_ROWS = 2_000
 
 
 class PgSearchIndex:
@@ -66,10 +88,11 @@ class PgSearchIndex:
 
     def index_articles(self, articles: Iterable[StoredArticle]) -> int:
         """Add or replace articles (by id) in one transaction; returns how many."""
-        rows = [_row(a) for a in articles]
+        rows = list({row[0]: row for row in map(doc_row, articles)}.values())
         if rows:
             with self.db.connection() as conn, conn.cursor() as cur:
                 cur.executemany(_UPSERT, rows)
+                cur.executemany(_CONFIGS, [(c,) for c in sorted({row[-1] for row in rows})])
         return len(rows)
 
     def remove(self, ids: Iterable[str]) -> int:
@@ -82,19 +105,24 @@ class PgSearchIndex:
 
     def rebuild(self, articles: Iterable[StoredArticle]) -> int:
         """Replace the whole index with ``articles`` in one transaction (readers see the old
-        index until it commits; a failure keeps it)."""
+        index until it commits; a failure keeps it). Rows are copied in batches to a
+        temporary table and indexed from there, one statement a batch."""
         count = 0
+        configs: set[str] = set()
         with self.db.connection() as conn, conn.cursor() as cur:
             cur.execute("DELETE FROM search_docs")
-            batch: list[tuple[Any, ...]] = []
+            cur.execute("DELETE FROM search_configs")
+            cur.execute(LOAD_TABLE)
+            batch: dict[str, tuple[Any, ...]] = {}
             for article in articles:
-                batch.append(_row(article))
+                one = doc_row(article)
+                batch[one[0]] = one
                 count += 1
-                if len(batch) >= 500:
-                    cur.executemany(_UPSERT, batch)
-                    batch = []
-            if batch:
-                cur.executemany(_UPSERT, batch)
+                if len(batch) >= _LOAD_ROWS:
+                    configs |= _load(cur, batch.values())
+                    batch = {}
+            configs |= _load(cur, batch.values())
+            cur.executemany(_CONFIGS, [(c,) for c in sorted(configs)])
         return count
 
     def missing_ids(self) -> list[str]:
@@ -128,24 +156,31 @@ class PgSearchIndex:
         offset: int = 0,
         snippet_chars: int = 200,
     ) -> SearchPage:
-        """One page of the best matches for ``query``, best first, as of ``now``."""
+        """One page of the best matches for ``query``, best first, as of ``now``.
+
+        The matches are ranked and counted reading only their vectors; the page's rows are
+        read after, and only their texts' first ``FIRST_CHARS`` are highlighted (the rest of
+        ``SCAN_CHARS`` only for a text that holds no term there), as the embedded index does."""
         if limit < 1 or offset < 0:
             raise ValueError(f"limit must be ≥ 1 and offset ≥ 0, got {limit}, {offset}")
         parsed = parse_query(query) if isinstance(query, str) else query
-        pg = to_pg(parsed)
-        where, where_params = pg.where()
-        rank, rank_params = pg.rank()
         r = self.ranking
         half_life_min = r.half_life_days * 1440.0
-        score = (
-            f"({rank}) * ({r.recency_floor} + {1.0 - r.recency_floor} * {half_life_min} / "
-            f"({half_life_min} + greatest(0, %s - floor(extract(epoch FROM published) / 60))))"
-        )
         try:
             with self.db.connection() as conn:
+                pg = prepare(conn, parsed)
+                if pg.is_empty:
+                    return SearchPage(hits=(), total=0, offset=offset, limit=limit)
+                where, where_params = pg.where()
+                rank, rank_params = pg.rank()
+                score = (
+                    f"({rank}) * ({r.recency_floor} + {1.0 - r.recency_floor} * "
+                    f"{half_life_min} / ({half_life_min} + "
+                    "greatest(0, %s - floor(extract(epoch FROM published) / 60))))"
+                )
                 ranked = conn.execute(
-                    f"SELECT id, title, feed, published, link, text, {score} AS score, "  # noqa: S608
-                    f"count(*) OVER () FROM search_docs WHERE {where} "
+                    f"SELECT id, {score} AS score, count(*) OVER () "  # noqa: S608
+                    f"FROM search_docs WHERE {where} "
                     "ORDER BY score DESC, published DESC, id DESC LIMIT %s OFFSET %s",
                     [*rank_params, minute_of(now), *where_params, limit, offset],
                 ).fetchall()
@@ -159,8 +194,7 @@ class PgSearchIndex:
                         where_params,
                     ).fetchone()
                     total = int(row[0]) if row else 0
-                ranked = [r[:-1] for r in ranked]
-                hits = self._hits(conn, ranked, pg, snippet_chars)
+                hits = self._hits(conn, [(i, float(sc)) for i, sc, _ in ranked], pg, snippet_chars)
         except QueryError:
             raise
         except Exception as exc:  # psycopg is optional: its errors are caught by kind here
@@ -172,8 +206,8 @@ class PgSearchIndex:
     def matching_ids(self, query: str | Query) -> set[str]:
         """The ids of every indexed article that matches ``query`` (no ranking)."""
         parsed = parse_query(query) if isinstance(query, str) else query
-        where, params = to_pg(parsed).where()
         with self.db.connection() as conn:
+            where, params = prepare(conn, parsed).where()
             rows = conn.execute(
                 f"SELECT id FROM search_docs WHERE {where}",  # noqa: S608
                 params,
@@ -181,40 +215,104 @@ class PgSearchIndex:
         return {row[0] for row in rows}
 
     def _hits(
-        self, conn: Any, ranked: Sequence[tuple[Any, ...]], pg: PgQuery, snippet_chars: int
+        self, conn: Any, ranked: Sequence[tuple[str, float]], pg: PgQuery, snippet_chars: int
     ) -> tuple[SearchHit, ...]:
+        """The page's rows with their snippets: the terms are found in a bounded window."""
         if not ranked:
             return ()
-        ids = [row[0] for row in ranked]
-        spans: dict[str, list[Span]] = {i: [] for i in ids}
-        for side in pg.sides:
-            if not side.match:
-                continue
-            rows = conn.execute(
-                f"SELECT id, ts_headline('{side.config}', newsbot_words(left(text, {SCAN_CHARS})), "  # noqa: S608
-                f"({side.match}), %s) "
+        ids = [article_id for article_id, _ in ranked]
+        # enough of each text that a window around a term in its first FIRST_CHARS reads the
+        # same as over the whole (bot.search.snippet.make_snippet looks ≤ 30 past the window)
+        head_chars = FIRST_CHARS + snippet_chars + 64
+        marks, marks_params = _headlines(pg, f"left(text, {FIRST_CHARS})")
+        rows = {
+            row[0]: row
+            for row in conn.execute(
+                f"SELECT id, title, feed, published, link, left(text, %s), {marks} "  # noqa: S608
                 "FROM search_docs WHERE id = ANY(%s)",
-                [*side.match_params, _HEADLINE, ids],
-            ).fetchall()
-            for article_id, marked in rows:
-                spans[article_id] += spans_from_marked(marked or "", MARK_OPEN, MARK_CLOSE)[1]
-        return tuple(
-            SearchHit(
-                id=article_id,
-                title=title,
-                feed=feed,
-                published=utc(published),
-                link=link,
-                snippet=make_snippet(
-                    text[:SCAN_CHARS], merge_spans(spans[article_id]), snippet_chars
-                ),
-                score=float(score),
+                [head_chars, *marks_params, ids],
             )
-            for article_id, title, feed, published, link, text, score in ranked
-        )
+        }
+        texts: dict[str, str] = {}
+        spans: dict[str, list[Span]] = {}
+        for article_id, row in rows.items():
+            texts[article_id] = row[5]
+            spans[article_id] = _spans(row[6:], 0)
+        rest = [i for i in rows if not spans[i] and len(texts[i]) > FIRST_CHARS]
+        if rest:  # no term in the first FIRST_CHARS: look at the rest of SCAN_CHARS
+            window = f"substr(text, {FIRST_CHARS + 1}, {SCAN_CHARS - FIRST_CHARS})"
+            marks, marks_params = _headlines(pg, window)
+            for row in conn.execute(
+                f"SELECT id, left(text, %s), {marks} FROM search_docs "  # noqa: S608
+                "WHERE id = ANY(%s)",
+                [SCAN_CHARS, *marks_params, rest],
+            ):
+                texts[row[0]] = row[1]
+                spans[row[0]] = _spans(row[2:], FIRST_CHARS)
+        hits = []
+        for article_id, score in ranked:
+            if article_id not in rows:  # removed since it was ranked
+                continue
+            _, title, feed, published, link = rows[article_id][:5]
+            hits.append(
+                SearchHit(
+                    id=article_id,
+                    title=title,
+                    feed=feed,
+                    published=utc(published),
+                    link=link,
+                    snippet=make_snippet(
+                        texts[article_id], merge_spans(spans[article_id]), snippet_chars
+                    ),
+                    score=score,
+                )
+            )
+        return tuple(hits)
 
 
-def _row(article: StoredArticle) -> tuple[Any, ...]:
+def _headlines(pg: PgQuery, window: str) -> tuple[str, list[Any]]:
+    """SQL columns marking ``pg``'s terms in ``window`` of each row's text: one for its words
+    (with the row's configuration), one for its phrases and prefixes."""
+    columns: list[str] = []
+    params: list[Any] = []
+    if pg.words is not None:
+        sql, more = pg.words.per_row("config")
+        columns.append(f"ts_headline(config, newsbot_words({window}), {sql}, %s)")
+        params += [*more, _HEADLINE]
+    if pg.has_exact:
+        columns.append(f"ts_headline('{EXACT_CONFIG}', newsbot_words({window}), %s::tsquery, %s)")
+        params += [pg.exact, _HEADLINE]
+    return ", ".join(columns), params
+
+
+def _spans(marked: Sequence[str | None], offset: int) -> list[Span]:
+    """The spans ts_headline marked in each column, moved by ``offset`` characters."""
+    return [
+        (offset + start, offset + end)
+        for text in marked
+        for start, end in spans_from_marked(text or "", MARK_OPEN, MARK_CLOSE)[1]
+    ]
+
+
+def _load(cur: Any, rows: Iterable[tuple[Any, ...]]) -> set[str]:
+    """Copy ``rows`` to the load table and index them from there; returns their configs."""
+    rows = list(rows)
+    if not rows:
+        return set()
+    copy_rows(cur, rows)
+    cur.execute(_LOAD)
+    cur.execute("TRUNCATE search_load")
+    return {row[-1] for row in rows}
+
+
+def copy_rows(cur: Any, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Copy rows (of ``doc_row``) into the load table (``LOAD_TABLE``)."""
+    with cur.copy("COPY search_load FROM STDIN") as copy:
+        for values in rows:
+            copy.write_row(values)
+
+
+def doc_row(article: StoredArticle) -> tuple[Any, ...]:
     return (
         safe_text(article.id),
         utc(article.published),
@@ -223,4 +321,5 @@ def _row(article: StoredArticle) -> tuple[Any, ...]:
         safe_text(clean(article.title)),
         safe_text(clean(" ".join(article.lead))),
         safe_text(clean(article.text)),
+        stemmed_config(article.language),
     )

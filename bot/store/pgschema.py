@@ -29,6 +29,58 @@ _WORDS_FUNCTION = (
     + " " * len(WORD_SEPARATORS)
     + "') $$"
 )
+# The same one-for-one translation as a regular expression over the four ASCII ranges that
+# are string.punctuation: translate() compares each character with each separator (about
+# 1.5 µs a character, most of an article's indexing time); the expression is ten times faster.
+_WORDS_FUNCTION_FAST = (
+    "CREATE OR REPLACE FUNCTION newsbot_words(text) RETURNS text IMMUTABLE STRICT PARALLEL SAFE "
+    "LANGUAGE sql AS $$ SELECT regexp_replace($1, '[\\x21-\\x2f\\x3a-\\x40\\x5b-\\x60"
+    "\\x7b-\\x7e]', ' ', 'g') $$"
+)
+# Languages PostgreSQL (13 and later) ships a Snowball stemmer for, by ISO 639-1 code. An
+# article in one of them gets its own stemmed configuration (``stemmed_config``); English
+# keeps ``newsbot_stemmed``, as does an article whose language is unknown (the embedded
+# index stems every text as English); any other known language is indexed unstemmed.
+SNOWBALL_LANGUAGES = {
+    "ar": "arabic", "da": "danish", "de": "german", "el": "greek", "en": "english",
+    "es": "spanish", "fi": "finnish", "fr": "french", "ga": "irish", "hu": "hungarian",
+    "id": "indonesian", "it": "italian", "lt": "lithuanian", "nb": "norwegian",
+    "ne": "nepali", "nl": "dutch", "nn": "norwegian", "no": "norwegian", "pt": "portuguese",
+    "ro": "romanian", "ru": "russian", "sv": "swedish", "ta": "tamil", "tr": "turkish",
+}  # fmt: skip
+STEMMED_CONFIG = "newsbot_stemmed"
+EXACT_CONFIG = "newsbot_exact"
+_TOKENS = (
+    "asciiword, asciihword, hword_asciipart, word, hword, hword_part, numword, hword_numpart, "
+    "numhword"
+)
+
+
+def stemmed_config(language: str | None) -> str:
+    """The text search configuration an article's stemmed vector is built with."""
+    if not language:
+        return STEMMED_CONFIG
+    snowball = SNOWBALL_LANGUAGES.get(language.split("-")[0].lower())
+    if snowball is None:
+        return EXACT_CONFIG
+    return STEMMED_CONFIG if snowball == "english" else f"newsbot_stemmed_{snowball}"
+
+
+def _language_configs() -> tuple[str, ...]:
+    """Migration 3's statements: a stemmer without stop words per language, after unaccent."""
+    statements: list[str] = []
+    for snowball in sorted(set(SNOWBALL_LANGUAGES.values()) - {"english"}):
+        config = f"newsbot_stemmed_{snowball}"
+        statements += [
+            f"CREATE TEXT SEARCH DICTIONARY newsbot_{snowball} "
+            f"(TEMPLATE = snowball, Language = {snowball})",
+            f"CREATE TEXT SEARCH CONFIGURATION {config} (COPY = simple)",
+            f"ALTER TEXT SEARCH CONFIGURATION {config} "
+            f"ALTER MAPPING FOR {_TOKENS} WITH unaccent, newsbot_{snowball}",
+        ]
+    return tuple(statements)
+
+
 MIGRATION_LOCK = 0x6E657773  # "news": the advisory lock key migrations take
 LEADER_LOCK = 0x6C656164  # "lead": the session lock the sending process holds
 
@@ -138,6 +190,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE ledger_chats ADD PRIMARY KEY (chat_id, thread_id)",
         # where the stories a digest held back begin (bot.delivery.ledger: "held")
         "ALTER TABLE ledger_chats ADD COLUMN held_since timestamptz",
+    ),
+    # 3: search by each article's language: a stemmed configuration per language (the
+    # search_docs.config column says which built an article's vector; rows indexed before
+    # keep newsbot_stemmed until ``newsbot reindex``), the configurations in use (a query is
+    # parsed with each), and a faster newsbot_words (the same characters, one for one)
+    (
+        *_language_configs(),
+        "CREATE TABLE search_configs (config regconfig PRIMARY KEY)",
+        "INSERT INTO search_configs SELECT DISTINCT config FROM search_docs",
+        _WORDS_FUNCTION_FAST,
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

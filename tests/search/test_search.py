@@ -590,6 +590,20 @@ def test_snippet_shows_the_passage_with_the_matched_words(index: TextIndex) -> N
     assert len(rendered) <= 120 + 10
 
 
+@pytest.mark.parametrize("filler_chars", [8_000, 8_300, 30_000])
+def test_a_long_article_shows_its_term_wherever_the_window_finds_it(
+    index: TextIndex, filler_chars: int
+) -> None:
+    """A term near or past the first part of a long text (8 192 characters are looked at
+    first) is still marked, and both backends cut the same snippet from the same text."""
+    filler = " ".join(["Filler words about nothing much."] * (filler_chars // 33))
+    text = f"{filler} Then the avalanche buried the road. {filler}"
+    index.index_articles([article("long", "Alps", text)])
+    (hit,) = index.search("avalanche", now=NOW, snippet_chars=120).hits
+    start = text.index("avalanche")
+    assert hit.snippet == make_snippet(text, [(start, start + len("avalanche"))], 120)
+
+
 def test_snippet_segments_escape_safely_for_telegram_html(index: TextIndex) -> None:
     """The caller escapes every part and bolds matches: feed markup never becomes HTML."""
     index.index_articles([article("a", "XSS", "A <script>alert(1)</script> storm & <b>rain</b>.")])
