@@ -25,16 +25,16 @@ from typing import Any
 
 from bot.errors import QueryError, StoreError
 from bot.models import StoredArticle
-from bot.search.fts import MARK_CLOSE, MARK_OPEN, clean, minute_of, utc
+from bot.search.fts import clean, minute_of, utc
 from bot.search.highlight import FIRST_CHARS, SCAN_CHARS
 from bot.search.index import Ranking, SearchHit, SearchPage
 from bot.search.pgquery import EXACT_CONFIG, PgQuery, prepare
+from bot.search.pgsnippet import Lexemes, Piece, find_spans
 from bot.search.query import Query, parse_query
-from bot.search.snippet import Span, make_snippet, merge_spans, spans_from_marked
+from bot.search.snippet import make_snippet, merge_spans
 from bot.store.pg import Database, safe_text
 from bot.store.pgschema import stemmed_config
 
-_HEADLINE = f"HighlightAll=true, StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
 # The vectors of the rows of ``source`` (a VALUES list or the load table), each built with
 # its article's configuration; the configurations used are recorded for queries to parse with.
 _VECTORS = """SELECT v.id, v.published, v.feed, v.link, v.title, v.lead, v.text, v.config,
@@ -178,14 +178,22 @@ class PgSearchIndex:
                     f"{half_life_min} / ({half_life_min} + "
                     "greatest(0, %s - floor(extract(epoch FROM published) / 60))))"
                 )
+                # the page's rows join the ranked ids: their texts are read for 10 rows only
+                # (enough of each for a window around a term in its first FIRST_CHARS to read
+                # as over the whole: make_snippet looks ≤ 30 characters past the window)
                 ranked = conn.execute(
-                    f"SELECT id, {score} AS score, count(*) OVER () "  # noqa: S608
+                    "WITH page AS ("  # noqa: S608
+                    f"SELECT id, published, {score} AS score, count(*) OVER () AS total "
                     f"FROM search_docs WHERE {where} "
-                    "ORDER BY score DESC, published DESC, id DESC LIMIT %s OFFSET %s",
-                    [*rank_params, minute_of(now), *where_params, limit, offset],
-                ).fetchall()
+                    "ORDER BY score DESC, published DESC, id DESC LIMIT %s OFFSET %s) "
+                    "SELECT p.id, p.score, p.total, d.title, d.feed, d.published, d.link, "
+                    "d.config::text, left(d.text, %s) FROM page p JOIN search_docs d USING (id) "
+                    "ORDER BY p.score DESC, p.published DESC, p.id DESC",
+                    [*rank_params, minute_of(now), *where_params, limit, offset,
+                     FIRST_CHARS + snippet_chars + 64],
+                ).fetchall()  # fmt: skip
                 if ranked:
-                    total = int(ranked[0][-1])
+                    total = int(ranked[0][2])
                 elif offset == 0:
                     total = 0
                 else:  # past the last page: count on its own
@@ -194,7 +202,7 @@ class PgSearchIndex:
                         where_params,
                     ).fetchone()
                     total = int(row[0]) if row else 0
-                hits = self._hits(conn, [(i, float(sc)) for i, sc, _ in ranked], pg, snippet_chars)
+                hits = _hits(conn, ranked, pg, snippet_chars)
         except QueryError:
             raise
         except Exception as exc:  # psycopg is optional: its errors are caught by kind here
@@ -214,84 +222,46 @@ class PgSearchIndex:
             ).fetchall()
         return {row[0] for row in rows}
 
-    def _hits(
-        self, conn: Any, ranked: Sequence[tuple[str, float]], pg: PgQuery, snippet_chars: int
-    ) -> tuple[SearchHit, ...]:
-        """The page's rows with their snippets: the terms are found in a bounded window."""
-        if not ranked:
-            return ()
-        ids = [article_id for article_id, _ in ranked]
-        # enough of each text that a window around a term in its first FIRST_CHARS reads the
-        # same as over the whole (bot.search.snippet.make_snippet looks ≤ 30 past the window)
-        head_chars = FIRST_CHARS + snippet_chars + 64
-        marks, marks_params = _headlines(pg, f"left(text, {FIRST_CHARS})")
-        rows = {
-            row[0]: row
-            for row in conn.execute(
-                f"SELECT id, title, feed, published, link, left(text, %s), {marks} "  # noqa: S608
-                "FROM search_docs WHERE id = ANY(%s)",
-                [head_chars, *marks_params, ids],
-            )
-        }
-        texts: dict[str, str] = {}
-        spans: dict[str, list[Span]] = {}
-        for article_id, row in rows.items():
-            texts[article_id] = row[5]
-            spans[article_id] = _spans(row[6:], 0)
-        rest = [i for i in rows if not spans[i] and len(texts[i]) > FIRST_CHARS]
-        if rest:  # no term in the first FIRST_CHARS: look at the rest of SCAN_CHARS
-            window = f"substr(text, {FIRST_CHARS + 1}, {SCAN_CHARS - FIRST_CHARS})"
-            marks, marks_params = _headlines(pg, window)
-            for row in conn.execute(
-                f"SELECT id, left(text, %s), {marks} FROM search_docs "  # noqa: S608
-                "WHERE id = ANY(%s)",
-                [SCAN_CHARS, *marks_params, rest],
-            ):
-                texts[row[0]] = row[1]
-                spans[row[0]] = _spans(row[2:], FIRST_CHARS)
-        hits = []
-        for article_id, score in ranked:
-            if article_id not in rows:  # removed since it was ranked
-                continue
-            _, title, feed, published, link = rows[article_id][:5]
-            hits.append(
-                SearchHit(
-                    id=article_id,
-                    title=title,
-                    feed=feed,
-                    published=utc(published),
-                    link=link,
-                    snippet=make_snippet(
-                        texts[article_id], merge_spans(spans[article_id]), snippet_chars
-                    ),
-                    score=score,
-                )
-            )
-        return tuple(hits)
 
-
-def _headlines(pg: PgQuery, window: str) -> tuple[str, list[Any]]:
-    """SQL columns marking ``pg``'s terms in ``window`` of each row's text: one for its words
-    (with the row's configuration), one for its phrases and prefixes."""
-    columns: list[str] = []
-    params: list[Any] = []
-    if pg.words is not None:
-        sql, more = pg.words.per_row("config")
-        columns.append(f"ts_headline(config, newsbot_words({window}), {sql}, %s)")
-        params += [*more, _HEADLINE]
-    if pg.has_exact:
-        columns.append(f"ts_headline('{EXACT_CONFIG}', newsbot_words({window}), %s::tsquery, %s)")
-        params += [pg.exact, _HEADLINE]
-    return ", ".join(columns), params
-
-
-def _spans(marked: Sequence[str | None], offset: int) -> list[Span]:
-    """The spans ts_headline marked in each column, moved by ``offset`` characters."""
-    return [
-        (offset + start, offset + end)
-        for text in marked
-        for start, end in spans_from_marked(text or "", MARK_OPEN, MARK_CLOSE)[1]
-    ]
+def _hits(
+    conn: Any, ranked: Sequence[tuple[Any, ...]], pg: PgQuery, snippet_chars: int
+) -> tuple[SearchHit, ...]:
+    """The page's hits with their snippets: the terms are found in a bounded window of each
+    text (bot.search.pgsnippet)."""
+    words = (
+        {config: Lexemes.of(text) for configs, text in pg.words.groups for config in configs}
+        if pg.words is not None
+        else {}
+    )
+    exact = Lexemes.of(pg.exact) if pg.has_exact else None
+    texts = [row[8] for row in ranked]
+    configs = [row[7] for row in ranked]
+    pieces = [Piece(n, 0, text[:FIRST_CHARS], configs[n]) for n, text in enumerate(texts)]
+    spans = find_spans(conn, pieces, words, exact)
+    rest = [n for n, text in enumerate(texts) if not spans[n] and len(text) > FIRST_CHARS]
+    if rest:  # no term in the first FIRST_CHARS: look at the rest of SCAN_CHARS
+        found = dict(
+            conn.execute(
+                "SELECT id, left(text, %s) FROM search_docs WHERE id = ANY(%s)",
+                [SCAN_CHARS, [ranked[n][0] for n in rest]],
+            ).fetchall()
+        )
+        for n in rest:
+            texts[n] = found.get(ranked[n][0], texts[n])
+        pieces = [Piece(n, FIRST_CHARS, texts[n][FIRST_CHARS:], configs[n]) for n in rest]
+        spans |= find_spans(conn, pieces, words, exact)
+    return tuple(
+        SearchHit(
+            id=article_id,
+            title=title,
+            feed=feed,
+            published=utc(published),
+            link=link,
+            snippet=make_snippet(texts[n], merge_spans(spans[n]), snippet_chars),
+            score=float(score),
+        )
+        for n, (article_id, score, _, title, feed, published, link, _, _) in enumerate(ranked)
+    )
 
 
 def _load(cur: Any, rows: Iterable[tuple[Any, ...]]) -> set[str]:
