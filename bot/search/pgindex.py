@@ -1,5 +1,5 @@
 """The search index in PostgreSQL: tsvector columns with GIN indexes, ranked by ts_rank_cd and
-recency, snippets from ts_headline. The same contract as the embedded SearchIndex (the
+recency, snippets from the matched words of a bounded window. The same contract as the embedded SearchIndex (the
 contract tests run both), so /search and the digest cannot tell them apart.
 
 Each article's words are stemmed in its own language where PostgreSQL has a stemmer for it
@@ -9,10 +9,11 @@ configuration in use (bot.search.pgquery), so a German article is found by "Wahl
 Ranking, as in bot.search.index: ``score = relevance × recency``. Relevance is ``ts_rank_cd``
 with title > lead > text weights (A, B, D), summed over the stemmed and exact vectors when a
 query uses both; recency is ``floor + (1 − floor) · h / (h + age_days)``. Ties go to the newer
-article. Snippets mark what ``ts_headline`` highlights in a bounded window of each text of the
-page (its first ``FIRST_CHARS``, the rest of ``SCAN_CHARS`` only when they hold no term, as the
-embedded index reads them) and cut the window as the embedded index does
-(bot.search.snippet), so both read the same. Indexing builds both vectors of an article in one
+article. The matches are ranked and counted from their vectors alone, and only the page's
+rows are read, with the start of their texts. Snippets mark the query's words in a bounded
+window of each (its first ``FIRST_CHARS``, the rest of ``SCAN_CHARS`` only when they hold no
+term, as the embedded index reads them; bot.search.pgsnippet) and cut the window as the
+embedded index does (bot.search.snippet), so both read the same. Indexing builds both vectors of an article in one
 statement; ``rebuild`` copies the articles in (``COPY``) and indexes them a batch at a time.
 """
 
@@ -156,11 +157,7 @@ class PgSearchIndex:
         offset: int = 0,
         snippet_chars: int = 200,
     ) -> SearchPage:
-        """One page of the best matches for ``query``, best first, as of ``now``.
-
-        The matches are ranked and counted reading only their vectors; the page's rows are
-        read after, and only their texts' first ``FIRST_CHARS`` are highlighted (the rest of
-        ``SCAN_CHARS`` only for a text that holds no term there), as the embedded index does."""
+        """One page of the best matches for ``query``, best first, as of ``now``."""
         if limit < 1 or offset < 0:
             raise ValueError(f"limit must be ≥ 1 and offset ≥ 0, got {limit}, {offset}")
         parsed = parse_query(query) if isinstance(query, str) else query
