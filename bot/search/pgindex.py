@@ -1,6 +1,7 @@
 """The search index in PostgreSQL: tsvector columns with GIN indexes, ranked by ts_rank_cd and
-recency, snippets from the matched words of a bounded window. The same contract as the embedded SearchIndex (the
-contract tests run both), so /search and the digest cannot tell them apart.
+recency, snippets from the matched words of a bounded window. The same contract as the
+embedded SearchIndex (the contract tests run both), so /search and the digest cannot tell
+them apart.
 
 Each article's words are stemmed in its own language where PostgreSQL has a stemmer for it
 (bot.store.pgschema.stemmed_config; the row's ``config``), and queries are parsed for each
@@ -13,8 +14,9 @@ article. The matches are ranked and counted from their vectors alone, and only t
 rows are read, with the start of their texts. Snippets mark the query's words in a bounded
 window of each (its first ``FIRST_CHARS``, the rest of ``SCAN_CHARS`` only when they hold no
 term, as the embedded index reads them; bot.search.pgsnippet) and cut the window as the
-embedded index does (bot.search.snippet), so both read the same. Indexing builds both vectors of an article in one
-statement; ``rebuild`` copies the articles in (``COPY``) and indexes them a batch at a time.
+embedded index does (bot.search.snippet), so both read the same. Indexing builds both vectors
+of an article in one statement; ``rebuild`` copies the articles in (``COPY``) and indexes them
+a batch at a time.
 """
 
 from __future__ import annotations
