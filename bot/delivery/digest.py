@@ -7,9 +7,11 @@ Same story: two articles from *different* feeds are one story when their normali
 at least ``SAME_STORY_JACCARD`` and share at least ``MIN_SHARED_WORDS`` words. Articles of one
 feed are never folded together: a feed's own entries are distinct posts (episodes, parts,
 follow-ups) even when their titles look alike. Stories are grouped by single linkage, so a story
-told by three feeds stays one item even when only neighbouring versions look alike. Only pairs
-that share a rare word are compared (bot.delivery.storylinks), with the very same groups as
-comparing every pair: 5 000 articles fold in well under a second.
+told by three feeds stays one item even when only neighbouring versions look alike. Up to
+``EXACT_UP_TO`` articles, only pairs that share a rare word are compared
+(bot.delivery.storylinks), with the very same groups as comparing every pair; past it, MinHash/LSH
+picks the pairs to compare (bot.delivery.storylsh), which misses a pair at the threshold about
+once in 4 000 and a clearer one far more rarely (bench.stories measures both).
 
 The version a story keeps: the most complete one (it has a lead, then a quote), the earliest
 among equals, then the longest text. The others are named in ``also_in``.
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.delivery.storylinks import Groups, link_alike
+from bot.delivery.storylsh import link_by_bands
 from bot.models import StoredArticle
 
 SAME_STORY_JACCARD = 0.35
@@ -39,6 +42,9 @@ false fold hides a story, a missed fold shows one twice, so the threshold errs t
 """
 
 MIN_SHARED_WORDS = 3
+EXACT_UP_TO = 500
+"""Up to this many articles every pair the rule folds is found (prefix filtering); past it,
+MinHash/LSH finds the candidates (bot.delivery.storylsh), the exact rule still decides."""
 OPENING_CHARS = 300
 """Without a lead, this much of the text's start stands in for it."""
 
@@ -89,7 +95,8 @@ def normalise_words(text: str) -> frozenset[str]:
     for word in _WORD.findall(folded):
         if len(word) < 2 or word in _STOP_WORDS:
             continue
-        word = re.sub(r"['’]s$", "", word)
+        if word.endswith(("'s", "’s")):
+            word = word[:-2]
         if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
         words.add(word)
@@ -156,16 +163,20 @@ def _representative(group: Sequence[StoredArticle]) -> StoredArticle:
     return min(group, key=rank)
 
 
-def group_stories(articles: Iterable[StoredArticle]) -> list[DigestItem]:
+def group_stories(
+    articles: Iterable[StoredArticle], *, exact_up_to: int = EXACT_UP_TO
+) -> list[DigestItem]:
     """Fold articles from several feeds that tell one story into one item each.
 
-    Duplicate ids count once. Items come back oldest story first.
+    Duplicate ids count once. Items come back oldest story first. Past ``exact_up_to``
+    articles, candidates come from MinHash/LSH (see EXACT_UP_TO).
     """
     unique: dict[str, StoredArticle] = {}
     for article in articles:
         unique.setdefault(article.id, article)
     ordered = sorted(unique.values(), key=lambda a: (a.published, a.id))
-    found = _story_groups(ordered, [_fingerprint(a.title, a.lead, a.text) for a in ordered])
+    prints = [_fingerprint(a.title, a.lead, a.text) for a in ordered]
+    found = _story_groups(ordered, prints, is_exact=len(ordered) <= exact_up_to)
     groups: dict[int, list[StoredArticle]] = {}
     for i, article in enumerate(ordered):
         groups.setdefault(found.of[i], []).append(article)
@@ -188,10 +199,13 @@ def group_stories(articles: Iterable[StoredArticle]) -> list[DigestItem]:
     return items
 
 
-def _story_groups(ordered: Sequence[StoredArticle], prints: Sequence[_Fingerprint]) -> Groups:
+def _story_groups(
+    ordered: Sequence[StoredArticle], prints: Sequence[_Fingerprint], *, is_exact: bool
+) -> Groups:
     """Single linkage over the same-story rule, through an index of rare words
-    (bot.delivery.storylinks) instead of every pair: title-and-lead sets where both versions
-    have a lead, title sets where either has none."""
+    (bot.delivery.storylinks, ``is_exact``) or MinHash/LSH candidates (bot.delivery.storylsh)
+    instead of every pair: title-and-lead sets where both versions have a lead, title sets
+    where either has none."""
     groups = Groups(len(ordered))
     has_lead = [p.full != p.title for p in prints]
 
@@ -207,9 +221,13 @@ def _story_groups(ordered: Sequence[StoredArticle], prints: Sequence[_Fingerprin
         return not (has_lead[i] and has_lead[j]) and is_linked(j, i)
 
     full = [p.full if led else frozenset() for p, led in zip(prints, has_lead, strict=True)]
-    link_alike(full, SAME_STORY_JACCARD, MIN_SHARED_WORDS, both_led, groups)
     titles = [p.title for p in prints]
-    link_alike(titles, SAME_STORY_JACCARD, MIN_SHARED_WORDS, not_both_led, groups, has_lead)
+    if is_exact:
+        link_alike(full, SAME_STORY_JACCARD, MIN_SHARED_WORDS, both_led, groups)
+        link_alike(titles, SAME_STORY_JACCARD, MIN_SHARED_WORDS, not_both_led, groups, has_lead)
+    else:
+        link_by_bands(full, SAME_STORY_JACCARD, MIN_SHARED_WORDS, both_led, groups)
+        link_by_bands(titles, SAME_STORY_JACCARD, MIN_SHARED_WORDS, not_both_led, groups, has_lead)
     return groups
 
 

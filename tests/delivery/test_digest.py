@@ -396,13 +396,29 @@ def test_stories_fold_exactly_as_comparing_every_pair_would(articles: list[Store
     assert _groups(articles) == _groups_of_every_pair(articles)
 
 
+@pytest.fixture(scope="module")
+def polnear_articles(polnear: dict[str, dict[str, Any]]) -> list[StoredArticle]:
+    """The 924 real articles, each publisher a feed."""
+    return [article(r["id"], r["publisher"], r["title"], r["lead"]) for r in polnear.values()]
+
+
+@pytest.fixture(scope="module")
+def polnear_every_pair(polnear_articles: list[StoredArticle]) -> set[frozenset[str]]:
+    """Their groups by comparing every pair (slow: computed once)."""
+    return _groups_of_every_pair(polnear_articles)
+
+
+@pytest.mark.parametrize("exact_up_to", [10_000, 0], ids=["rare words", "minhash"])
 def test_real_news_of_seven_publishers_folds_as_comparing_every_pair(
-    polnear: dict[str, dict[str, Any]],
+    polnear_articles: list[StoredArticle],
+    polnear_every_pair: set[frozenset[str]],
+    exact_up_to: int,
 ) -> None:
-    """900 real articles at once: the same groups, and every labelled pair folds as recorded."""
-    articles = [article(r["id"], r["publisher"], r["title"], r["lead"]) for r in polnear.values()]
-    groups = _groups(articles)
-    assert groups == _groups_of_every_pair(articles)
+    """900 real articles at once: the same groups, and every labelled pair folds as recorded,
+    whether the pairs compared share a rare word or a MinHash band."""
+    found = group_stories(polnear_articles, exact_up_to=exact_up_to)
+    groups = {frozenset(item.article_ids) for item in found}
+    assert groups == polnear_every_pair
     together = {frozenset((a, b)) for g in groups for a in g for b in g if a != b}
     for pair in PAIRS["polnear"]:
         assert (frozenset((pair["a"], pair["b"])) in together) is pair["merged_at_threshold"]
