@@ -43,7 +43,8 @@ president vice prime minister foreign defense defence interior finance secretary
     homeland security ambassador commissioner rev reverend father pope king queen prince
     princess sheikh emir ayatollah sir dame lord lady deputy assistant acting general's
     gop democratic republican candidate nominee presidential senate house
-    commander officer minister's coach manager adviser advisor sheriff detective officer"""
+    commander officer minister's coach manager adviser advisor sheriff detective officer
+    district circuit appeals"""
 TITLE_WORDS = frozenset(_TITLE_WORDS_TEXT.split())
 
 # Words that make a mention an organisation or a place rather than a person.

@@ -332,9 +332,18 @@ def _resolve(book: NameBook, attribution: Attribution, position: int) -> str | N
             # Pizza Express,” she said) is who the quote speaks of, not who speaks
             return book.person_before(min(attribution.position, position), gender, skip=set())
         return None
+    if is_group(speaker) and not any(w.lower() in PRONOUNS | _POSSESSIVES for w in speaker.split()):
+        # "Rubio’s campaign said", "the Trump campaign said": the campaign, the office or the
+        # family speaks as a body, not the person it is named after.
+        return speaker
     mentions = [m for m in find_mentions(speaker) if book.is_name(m.name)]
     if mentions:
-        return book.fullest(mentions[-1].name, before=position)
+        name = book.fullest(mentions[-1].name, before=position)
+        if lowered.startswith("the ") and len(words := speaker.split()) == 2 and name == words[1]:
+            # "the Times", "the Pentagon": "the" before one capitalised word marks an outlet or
+            # an institution (a person is never "the Smith").
+            return speaker
+        return name
     words = speaker.split()
     if any(w.lower() in PRONOUNS | _POSSESSIVES for w in words):
         return None

@@ -159,6 +159,8 @@ def speaker_after(text: str, offset: int) -> Attribution | None:
             break
         if not _is_reporting_at(tokens, i) or (word in NAMING_VERBS and i > 0):
             continue
+        if i == 0 and word in _CLAUSE_OPENERS and not tokens[0][0].islower():
+            continue  # "Asked if …, Trump replied": a participle opening the sentence
         if all(_is_adverb(w) for w, _ in tokens[:i]):
             return _noun_phrase_after(tokens[i + 1 :], word)
         opener = tokens[0][0]
@@ -216,7 +218,22 @@ def speaker_before(text: str, offset: int) -> Attribution | None:
         if not _is_reporting_at(tokens, i):
             continue
         previous = lowered[i - 1] if i else ""
-        if previous in _MODALS or (word.endswith("ing") and previous in _PUNCTUATION | {"by"}):
+        if word.endswith("ing"):
+            # "with Trump reportedly yelling:", "with Gorka noting": the absolute construction
+            # names the participle's own subject right before it.
+            j = i - 1
+            while j > 0 and _is_adverb(lowered[j]):
+                j -= 1
+            k = j
+            while k >= 0 and tokens[k][0][:1].isupper():
+                k -= 1
+            if k >= 0 and k < j and lowered[k] == "with":
+                found = _name_in(
+                    " ".join(w for w, _ in tokens[k + 1 : j + 1]), tokens[k + 1][1], word
+                )
+                if found is not None:
+                    return found
+        if previous in _MODALS or word.endswith("ing"):
             # "would like Trump to explain", "Rubio will continue to be": a verb in the
             # infinitive, after a modal or a participle (", adding that") has no subject of
             # its own; the speaker is the subject of the finite verb before it.
@@ -240,7 +257,10 @@ def speaker_before(text: str, offset: int) -> Attribution | None:
 
 _CLAUSE_OPENERS_TEXT = """
 in on at during after before speaking asked when while with from for earlier later meanwhile
-but and still however instead then as by since under also yet so though although"""
+but and still however instead then as by since under also yet so though although of like
+unlike despite amid following"""
+# A chunk ending so is a time adverbial ("Hours later, Trump said"), not the subject.
+_TIME_ENDINGS = frozenset({"later", "earlier", "ago", "afterward", "afterwards"})
 _CLAUSE_OPENERS = frozenset(_CLAUSE_OPENERS_TEXT.split())
 _PUNCTUATION = frozenset({",", ";", ":", "—", "–"})
 
@@ -265,6 +285,8 @@ def _leading_subject(tokens: list[tuple[str, int]], verb: str) -> Attribution | 
     """The clause's first noun phrase: 'Scott Pruitt, the attorney general of Oklahoma, said'."""
     for chunk in _chunks(tokens):
         if not chunk or chunk[0][0].lower() in _CLAUSE_OPENERS:
+            continue
+        if chunk[-1][0].lower() in _TIME_ENDINGS:
             continue
         phrase = []
         for word, pos in chunk:
@@ -374,6 +396,16 @@ def _name_in(phrase: str, start: int, verb: str, first: bool = False) -> Attribu
     ]
     if mentions:
         chosen = mentions[0] if first else mentions[-1]
+        following = [m for m in mentions if m.start > chosen.start]
+        is_possessive = chosen.written.endswith(("’s", "'s", "s’", "s'"))
+        if is_possessive and following and following[0].start <= chosen.end + 1:
+            # "Fox's Chris Wallace", "RealClearPolitics’ David Byler": the outlet is the
+            # affiliation, the person after it speaks.
+            chosen = following[0]
+        rest = phrase[chosen.end :].split()
+        if chosen.written.endswith(("’s", "'s")) and rest and is_group(" ".join(rest[:2])):
+            # "Rubio’s campaign", "Scott's family": a body named after a person
+            return Attribution(phrase[chosen.start :], start + chosen.start, verb)
         if phrase[: chosen.start].lower().endswith("the "):
             # "the Times", "the Post": a title of an outlet or a body keeps its article, so a
             # capitalised common word ("Times") is still credited as the institution.
@@ -402,7 +434,7 @@ officials aides sources analysts experts police authorities lawmakers legislator
     witnesses organizers organisers protesters prosecutors investigators researchers economists
     scientists doctors officers diplomats critics supporters opponents activists spokesman
     spokeswoman spokesperson spokespeople ministry government department agency commission
-    campaign company administration office embassy army military council committee"""
+    campaign company administration office embassy army military council committee family"""
 GROUP_NOUNS = frozenset(_GROUP_NOUNS_TEXT.split())
 
 

@@ -266,3 +266,105 @@ def test_pull_quote_repeating_a_body_quote_is_not_a_second_quote() -> None:
         f"“{quote}”\n\nThe plan goes to the council in May."
     )
     assert find_quotes(text) == [Quote(quote, "Ana Ruiz")]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        # A capitalised "States" is part of a name, not the verb "states".
+        (
+            "Rubio said the United States “must increase our efforts at home and abroad.”",
+            "Rubio",
+        ),
+        # After a determiner a reporting word is a noun: "her state" names no speaker.
+        (
+            "McCaskill said a lot of voters in her state would find it “very hard to look"
+            " past that label.”",
+            "McCaskill",
+        ),
+        # A verb in the infinitive has no subject of its own.
+        (
+            "Nance said she would like Trump to explain his stance, since there is “no"
+            " question he is the most pro-life of the two.”",
+            "Nance",
+        ),
+        # "X said … and added": the subject of the verb it is joined to.
+        (
+            "Lazar said he welcomed extradition and added, “I will plead guilty, no problem.”",
+            "Lazar",
+        ),
+        # A participle (", adding that") takes the subject of the main clause.
+        (
+            "Cruz said the race is close, adding that it is why Donald Trump “relentlessly"
+            " attacks us and ignores the others.”",
+            "Cruz",
+        ),
+        # A full stop inside the closing mark ends the sentence: the next one is new.
+        (
+            "Morris says the campaign will “compete vigorously for the nomination in every"
+            " state.” O’Malley’s move was first reported by MSNBC.",
+            "Morris",
+        ),
+        # The quote runs on in the sentence and the attribution closes it.
+        (
+            "A cashier who “steals a handful of twenty dollar bills” is held accountable,"
+            " Warren said.",
+            "Warren",
+        ),
+        (
+            "“Many would consider that an embarrassment for her” if she lost, said David"
+            " Wasserman, an elections analyst.",
+            "David Wasserman",
+        ),
+        # A run of titles is no name: the person follows it.
+        (
+            "Former Republican presidential candidate Jeb Bush said: “What Trump did was so"
+            " insensitive to everyone.”",
+            "Jeb Bush",
+        ),
+        # "said the judge": the person introduced with that title or appositive.
+        (
+            "U.S. District Judge Gonzalo Curiel unsealed the records on Friday.\n\n"
+            "“The integrity of these court proceedings is at stake,” the judge wrote.",
+            "Gonzalo Curiel",
+        ),
+        (
+            "Richard Cross, a GOP speechwriter, left the party in May.\n\n"
+            "“I may yet have to vote for her this fall,” the GOP speechwriter said.",
+            "Richard Cross",
+        ),
+        # An outlet's name before a person's is the affiliation.
+        (
+            "“The bullying and the greed and the showing off,” Fox's Chris Wallace said.",
+            "Chris Wallace",
+        ),
+        # A campaign, an office or a family named after a person speaks as a body.
+        (
+            "“Neither the speaker nor his team has asked for it,” Ryan’s campaign said.",
+            "Ryan’s campaign",
+        ),
+        ("“His fortunes have changed a great deal since then,” the Times wrote.", "the Times"),
+        # "with X -ing": the absolute construction names the participle's subject.
+        (
+            "Supporters punched a protester, with Trump reportedly yelling: “Get him the hell"
+            " out of here right now!”",
+            "Trump",
+        ),
+        # A time adverbial opening the sentence is not its subject.
+        (
+            "Hours later, Trump returned the compliment, telling Reuters, “Sheldon and I have"
+            " been friends for a long time.”",
+            "Trump",
+        ),
+        # An unnamed source is credited as the article describes it.
+        (
+            "“One of my criteria was whether they support the nominee,” said one district"
+            " GOP leader.",
+            "one district GOP leader",
+        ),
+    ],
+)
+def test_news_attribution_conventions(text: str, speaker: str) -> None:
+    """Each convention of news English names the speaker it credits, not a place, an outlet
+    or a name inside the clause."""
+    assert _only(text).speaker == speaker
