@@ -40,11 +40,10 @@ _FURNITURE_NAME = re.compile(
     r"subscription|signup|recirc|recommended|trending|most-?popular|outbrain|taboola)(?:$|[\s_-])",
     re.I,
 )
-_FURNITURE_CANDIDATES = etree.XPath(
-    "//figcaption | //aside | //p//span | //p//div"
-    " | //*[@class or @id][re:test(concat(@class, ' ', @id), $pattern, 'i')]",
-    namespaces={"re": "http://exslt.org/regular-expressions"},
-)
+_FURNITURE_TAGS = etree.XPath("//figcaption | //aside | //p//span | //p//div")
+# Every class and every id on the page, matched in Python: half the time of an EXSLT regex
+# inside the XPath, which calls back into Python once per element.
+_NAMES = (etree.XPath("//@class"), etree.XPath("//@id"))
 # A furniture-named element holding this share of the page's text or more is a wrapper.
 _MAX_FURNITURE_SHARE = 0.3
 _PROSE_WORDS = 30
@@ -243,8 +242,13 @@ def _prune_furniture(tree: Any) -> Any:
     _wrap_loose_text(tree)
     page_chars = len(tree.text_content()) or 1
     doomed: list[Any] = []
-    # only the elements that may be furniture, found by one XPath walk in C (in page order)
-    for element in _FURNITURE_CANDIDATES(tree, pattern=_FURNITURE_NAME.pattern):
+    # only the elements that may be furniture: by tag, or named so (each once)
+    candidates = dict.fromkeys(_FURNITURE_TAGS(tree))
+    for names in _NAMES:
+        for name in names(tree):
+            if _FURNITURE_NAME.search(name):
+                candidates[name.getparent()] = None
+    for element in candidates:
         if _is_link_card(element):
             doomed.append(element)
             continue

@@ -2,13 +2,16 @@
 counted (a Chinese or Japanese character is a word of its own) and how datelines look.
 
 ``detect_language`` uses py3langid (a maintained fork of langid.py: a small model shipped
-inside the package, loaded once on first use, no download). It answers with an ISO 639-1
-code ("de", "ur", "zh") or None when the text is too short to tell.
+inside the package, loaded once on first use, no download; ``langmodel`` loads it fast).
+It answers with an ISO 639-1 code ("de", "ur", "zh") or None when the text is too short to
+tell.
 """
 
 from __future__ import annotations
 
 import re
+
+from bot.article import langmodel
 
 # Enough letters to tell a language apart; shorter texts (a headline) get None.
 MIN_LETTERS = 20
@@ -87,6 +90,4 @@ def detect_language(text: str) -> str | None:
 
 
 def _classify(text: str) -> str:
-    import py3langid  # the model loads on first use; importing the module costs nothing
-
-    return str(py3langid.classify(text)[0])
+    return langmodel.classify(text)
