@@ -22,6 +22,7 @@ from trafilatura.settings import Document
 from bot.article.boilerplate import byline_author
 from bot.article.clean import clean_inline, clean_paragraphs, clean_title, published_from_lines
 from bot.article.dates import parse_iso_date
+from bot.article.scripts import language_code
 from bot.errors import InputError
 from bot.models import Article
 
@@ -61,6 +62,7 @@ def extract_html(html: str | bytes, url: str | None = None) -> Article:
         raise InputError("the page holds no HTML")
     try:
         meta = _page_metadata(tree, url)
+        language = declared_language(tree)
         headings = _headings(tree) + _deck(tree, meta.description)
         pruned = _prune_furniture(tree)
         doc = trafilatura.bare_extraction(
@@ -97,6 +99,7 @@ def extract_html(html: str | bytes, url: str | None = None) -> Article:
         url=url,
         image=lead_image(meta.image, url),
         description=clean_inline(meta.description) if meta.description else None,
+        language=language,
     )
 
 
@@ -115,6 +118,28 @@ def lead_image(image: str | None, url: str | None) -> str | None:
     if len(absolute) > MAX_IMAGE_URL_CHARS or any(c.isspace() for c in absolute):
         return None
     return absolute
+
+
+_LANGUAGE_META = (
+    "//head/meta[@property='og:locale']/@content"
+    " | //head/meta[translate(@http-equiv, 'CONTENTLAGU', 'contentlagu')='content-language']"
+    "/@content"
+)
+
+
+def declared_language(tree: Any) -> str | None:
+    """The language the page declares (``<html lang>``, else og:locale, else
+    Content-Language), as an ISO 639-1 code; ``summarize`` takes it when the text bears it
+    out."""
+    root = tree.getroottree().getroot()
+    code = language_code(root.get("lang") or root.get("xml:lang"))
+    if code:
+        return code
+    for content in tree.xpath(_LANGUAGE_META):
+        code = language_code(str(content))
+        if code:
+            return code
+    return None
 
 
 # A title is a headline: short, and without the final mark that ends a sentence.

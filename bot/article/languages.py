@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from bot.article import langmodel
+from bot.article.scripts import declared_holds, script_language
 
 # Enough letters to tell a language apart; shorter texts (a headline) get None.
 MIN_LETTERS = 20
@@ -74,13 +75,17 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _TOKEN.findall(text)]
 
 
-def detect_language(text: str) -> str | None:
+def detect_language(text: str, declared: str | None = None) -> str | None:
     """The ISO 639-1 code of the language ``text`` is written in, or None if it is too short
-    to tell."""
+    to tell. ``declared`` (the code a page or feed declares) is the answer when the text bears
+    it out (the convention is in ``bot.article.scripts``) or is too short to tell; a script
+    only one language writes answers without the model."""
     sample = text[:SAMPLE_CHARS]
     if len(_LETTER.findall(sample)) < MIN_LETTERS:
-        return None
-    code = _classify(sample)
+        return declared
+    if declared and declared_holds(declared, sample):
+        return declared
+    code = script_language(sample) or _classify(sample)
     if code in {"ar", "fa", "ur"} and _ARABIC_SCRIPT.search(sample):
         # The model confuses the three on short news text; Urdu's own letters settle it.
         urdu_letters = len(_URDU_ONLY.findall(sample))

@@ -17,9 +17,10 @@ MAX_SUMMARY_CHARS = 50_000
 def summarize(article: Article, lead_sentences: int = 2) -> Summary:
     """The body's first ``lead_sentences`` true sentences and its key quotes, most important
     first, read from the first ``MAX_SUMMARY_CHARS`` of the body. The summary's article
-    carries its language (detected when the article has none)."""
+    carries its language: the one it came with (declared by its page or feed) when the text
+    bears it out, else the detected one."""
     text = summary_input(article.text)
-    language = article.language or detect_language(text)
+    language = detect_language(text, declared=article.language)
     if language != article.language:
         article = dataclasses.replace(article, language=language)
     lead = tuple(
