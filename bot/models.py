@@ -110,7 +110,9 @@ class FeedEntry:
     ``identity`` is stable across polls: the GUID/id, else the canonical link, else a hash of
     the content. ``content_hash`` changes when the title, link, summary or content change.
     ``title`` and ``author`` are plain text; ``summary`` and ``content`` are HTML as the feed
-    gave it. ``link`` is absolute http(s). ``published`` is aware UTC.
+    gave it. ``link`` is absolute http(s). ``published`` is aware UTC. ``language`` is the
+    ISO 639-1 code the feed declares (RSS ``<language>``, Atom ``xml:lang``, JSON Feed
+    ``language``), None when it declares none.
     """
 
     identity: str
@@ -122,6 +124,7 @@ class FeedEntry:
     author: str | None = None
     summary: str | None = None
     content: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,10 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("NEWSBOT_WEBHOOK_SECRET", "the secret Telegram sends with webhook updates (webhook mode)"),
     ("NEWSBOT_DATABASE_URL", "a PostgreSQL database for the state (default: the data folder)"),
     ("NEWSBOT_METRICS_PORT", "the Prometheus metrics port (default: [metrics] port; 0: off)"),
+    (
+        "NEWSBOT_CACHE_DIR",
+        "where the language model is kept decompressed (default ~/.cache/newsbot)",
+    ),
 )
 
 # The commands other modules add (each has ``add_commands(commands)``), with their help line.

@@ -59,6 +59,7 @@ class ReadJob:
     page_problem: str | None
     feed_html: str | None
     settings: ReadSettings
+    language: str | None = None  # the feed's declared language, checked like a page's
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,8 @@ def read_entry(job: ReadJob) -> ReadResult:
             except InputError as exc:
                 problem = f"no article in the page: {exc}"
     feed_article = article_from_feed_html(job.feed_html, title=job.title, url=job.url)
+    if feed_article is not None and job.language:
+        feed_article = dataclasses.replace(feed_article, language=job.language)
     if (
         page_article is not None
         and len(page_article.text) < settings.min_page_chars
@@ -113,6 +116,9 @@ def read_entry(job: ReadJob) -> ReadResult:
         problem = f"the page holds only {len(page_article.text)} characters of text"
         page_article = None
     if page_article is not None:
+        if page_article.language is None and job.language:
+            # a page that declares no language is taken to be in its feed's
+            page_article = dataclasses.replace(page_article, language=job.language)
         if page_article.description is None and feed_article is not None:
             # the feed entry's summary is the page's own account of where the story starts
             summary_text = feed_article.paragraphs[0] if feed_article.paragraphs else None

@@ -17,7 +17,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from time import struct_time
 from typing import Any
@@ -30,6 +30,7 @@ from bot.article.charset import (
     declared_charset,
     detect_charset,
 )
+from bot.article.scripts import language_code
 from bot.ingest.links import absolute_http_link, canonical_link
 from bot.models import FeedEntry, ParsedFeed
 
@@ -104,6 +105,7 @@ def _parse_xml_feed(
     entries = _latest(
         [_xml_entry(raw, url, limits) for raw in parsed.get("entries", [])], limits.max_entries
     )
+    entries = _with_language(entries, feed.get("language"))
     error = charset_note
     if parsed.get("bozo"):
         error = _describe_bozo(parsed.get("bozo_exception"))
@@ -209,6 +211,7 @@ def _parse_json_feed(body: bytes, url: str | None, limits: ParseLimits) -> Parse
         [_json_entry(item, base, limits) for item in items if isinstance(item, dict)],
         limits.max_entries,
     )
+    entries = _with_language(entries, document.get("language"))
     if "version" not in document and error is None:
         error = "JSON Feed without a version"
     return ParsedFeed(
@@ -294,6 +297,12 @@ def _entry(
         summary=summary,
         content=content,
     )
+
+
+def _with_language(entries: list[FeedEntry], tag: object) -> list[FeedEntry]:
+    """The entries with the language their feed declares ("en-us" → "en"), if it does."""
+    code = language_code(tag) if isinstance(tag, str) else None
+    return [replace(entry, language=code) for entry in entries] if code else entries
 
 
 def _latest(entries: list[FeedEntry], max_entries: int) -> list[FeedEntry]:

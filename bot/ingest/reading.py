@@ -38,6 +38,7 @@ async def read_feed_entry(
             page_problem="the entry has no link",
             feed_html=entry.content or entry.summary,
             settings=settings,
+            language=entry.language,
         )
         if entry.link:
             page = await fetch_page(fetcher, entry.link, allow_private=feed.allow_private)
