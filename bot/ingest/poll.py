@@ -1,5 +1,5 @@
 """The poll cycle: due feeds fetched, parsed and decided, their new entries read and stored.
-Longer than ~300 lines: one poll cycle, with the claims that share it between processes.
+Longer than ~300 lines: one poll cycle, from due feeds to committed and indexed articles.
 
     poller = Poller(config, store, fetcher, index, executor_factory=process_pool)
     poller.catch_up_index()
@@ -15,7 +15,8 @@ store commit and the index update is repaired by ``catch_up_index`` at the next 
 ids of a commit are written to a small journal before the commit and cleared once indexed.
 
 A feed stays *in flight* from its fetch until its outcome is committed, so it is never polled
-twice at once and never polled again before what it found is stored.
+twice at once and never polled again before what it found is stored. On a shared database,
+processes share the feeds through claims taken a window at a time (bot.ingest.claims).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import random
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
@@ -35,6 +37,7 @@ from pathlib import Path
 
 from bot import metrics
 from bot.config import Config, FeedConfig
+from bot.ingest.claims import FeedClaims
 from bot.ingest.decide import decide_entries, is_due, moved_state, record_poll
 from bot.ingest.entry import ReadResult, build_article, parse_feed_job
 from bot.ingest.fetch import Fetcher, fetch_feed
@@ -63,10 +66,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("newsbot.poll")
-
-CLAIM_LEASE_S = 900.0
-"""How long a feed claim lasts unless released: longer than any poll, so only a process that
-died (or hung) loses its claims, and then another polls the feed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +108,7 @@ class Poller:
     owner: str = field(default_factory=claim_owner)
     _in_flight: set[str] = field(default_factory=set, init=False)
     _soon: set[str] = field(default_factory=set, init=False)
-    _seen_states: dict[str, FeedState] = field(default_factory=dict, init=False)
+    _seen_states: dict[str, FeedState] | None = field(default=None, init=False)
     _unindexed: set[str] = field(default_factory=set, init=False)
     _commit_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _page_slots: asyncio.Semaphore | None = field(default=None, init=False)
@@ -150,58 +149,70 @@ class Poller:
         on_polled: Callable[[FeedReport], None] | None = None,
     ) -> list[FeedReport]:
         """Poll ``feeds`` (those already in flight are skipped) and commit what they found;
-        ``on_polled`` hears of each feed as its poll ends. Reports come in ``feeds`` order."""
+        ``on_polled`` hears of each feed as its poll ends. Reports come in ``feeds`` order.
+        On a shared database only the feeds this process claims are polled (and reported)."""
+        # the states due_feeds decided on, taken before any wait (the next tick replaces them)
+        expected, self._seen_states = self._seen_states, None
         await self._retry_due()
         feeds = [f for f in feeds if f.name not in self._in_flight]
-        if isinstance(self.store, PgStore):  # processes sharing a database share the feeds
-            feeds = self._claim(self.store, feeds)
         names = {f.name for f in feeds}
         self._soon -= names
         self._in_flight |= names
-        tasks = [asyncio.create_task(self._poll_feed(feed)) for feed in feeds]
+        claims: FeedClaims | None = None
+        if isinstance(self.store, PgStore):  # processes sharing a database share the feeds
+            if expected is None:
+                expected = self.store.feed_states()
+            claims = FeedClaims(self.store, self.owner, feeds, expected, self.rng)
+        unclaimed = deque(feeds if claims is None else ())
+        window = self.settings.feeds_in_flight
+        running: set[asyncio.Task[_Outcome]] = set()
         reports: dict[str, FeedReport] = {}
         batch: list[_Outcome] = []
         batch_articles = 0
         last_commit = time.monotonic()
+
+        async def commit() -> None:
+            nonlocal batch, batch_articles, last_commit
+            await self._commit(batch)
+            done = [o.report.feed for o in batch]
+            reports.update((o.report.feed, o.report) for o in batch)
+            self._in_flight -= set(done)
+            if claims is not None:
+                claims.release(done)
+            batch, batch_articles, last_commit = [], 0, time.monotonic()
+
         try:
-            for next_done in asyncio.as_completed(tasks):
-                outcome = await next_done
-                if on_polled is not None:
-                    on_polled(outcome.report)
-                batch.append(outcome)
-                batch_articles += len(outcome.articles)
+            while True:
+                if claims is None:
+                    while unclaimed:
+                        running.add(asyncio.create_task(self._poll_feed(unclaimed.popleft())))
+                elif claims.pending and len(running) <= window // 2:
+                    for feed in claims.next(window - len(running)):
+                        running.add(asyncio.create_task(self._poll_feed(feed)))
+                    if not running:
+                        continue  # every feed asked for was another process's: ask for more
+                if not running:
+                    break
+                finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    outcome = task.result()
+                    if on_polled is not None:
+                        on_polled(outcome.report)
+                    batch.append(outcome)
+                    batch_articles += len(outcome.articles)
                 if (
                     batch_articles >= self.settings.commit_every_articles
                     or time.monotonic() - last_commit >= self.settings.commit_every_s
                 ):
-                    await self._commit(batch)
-                    reports.update((o.report.feed, o.report) for o in batch)
-                    self._in_flight -= {o.report.feed for o in batch}
-                    batch, batch_articles, last_commit = [], 0, time.monotonic()
-            await self._commit(batch)
-            reports.update((o.report.feed, o.report) for o in batch)
+                    await commit()
+            await commit()
         finally:
-            for task in tasks:
+            for task in running:
                 task.cancel()
             self._in_flight -= names
-            if isinstance(self.store, PgStore):
-                self.store.release_feeds(sorted(names), self.owner)
+            if claims is not None:
+                claims.release_all()
         return [reports[f.name] for f in feeds if f.name in reports]
-
-    def _claim(self, store: PgStore, feeds: list[FeedConfig]) -> list[FeedConfig]:
-        """The feeds this process may poll now: claimed in the database (a lease, so a dead
-        process's claims expire), less those another process polled since ``due_feeds``
-        read their state (it committed while this one was deciding)."""
-        claimed = store.claim_feeds([f.name for f in feeds], self.owner, CLAIM_LEASE_S)
-        states = store.feed_states()
-        seen = self._seen_states
-        kept = [
-            f
-            for f in feeds
-            if f.name in claimed and states.get(f.name) == seen.get(f.name, states.get(f.name))
-        ]
-        store.release_feeds(sorted(claimed - {f.name for f in kept}), self.owner)
-        return kept
 
     async def _poll_feed(self, feed: FeedConfig) -> _Outcome:
         started = time.monotonic()

@@ -13,13 +13,15 @@ from bot.ingest.fetch import FetchSettings
 @dataclass(frozen=True, slots=True)
 class CycleSettings:
     """How a cycle reads entries and how often it commits: after ``commit_every_articles``
-    articles or ``commit_every_s`` seconds, whichever comes first, and at its end."""
+    articles or ``commit_every_s`` seconds, whichever comes first, and at its end. On a shared
+    database a cycle holds claims on about ``feeds_in_flight`` feeds at a time."""
 
     read: ReadSettings = field(default_factory=ReadSettings)
     decide: DecideSettings = field(default_factory=DecideSettings)
     commit_every_articles: int = 100
     commit_every_s: float = 5.0
     pages_in_memory: int = 32
+    feeds_in_flight: int = 32
     retention_days: int = 30
     seen_retention_days: int = 365
 
@@ -42,6 +44,7 @@ def settings_from_config(config: Config) -> tuple[FetchSettings, CycleSettings]:
         read=read,
         decide=decide,
         pages_in_memory=2 * s.http.max_concurrent + 8,
+        feeds_in_flight=2 * s.http.max_concurrent,
         retention_days=s.store.retention_days,
         seen_retention_days=s.store.seen_retention_days,
     )

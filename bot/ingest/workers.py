@@ -53,9 +53,18 @@ class WorkerDied(NewsbotError):
 def process_pool(
     workers: int | None = None, job_timeout_s: float = JOB_TIMEOUT_S
 ) -> ProcessWorkers:
-    """Worker processes for the CPU-bound reading (one per core by default), each job limited
+    """Worker processes for the CPU-bound reading (one per core this process may run on by
+    default: a container's or ``taskset``'s share, not the whole machine's), each job limited
     to ``job_timeout_s``."""
-    return ProcessWorkers(workers or os.cpu_count() or 1, job_timeout_s=job_timeout_s)
+    return ProcessWorkers(workers or usable_cores(), job_timeout_s=job_timeout_s)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity on this platform
+        return os.cpu_count() or 1
 
 
 class ProcessWorkers(Executor):
