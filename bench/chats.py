@@ -31,7 +31,14 @@ from typing import Any
 
 from bot.delivery.chats import Chats
 from bot.delivery.prefs import PrefsDefaults, new_chat_prefs
-from bot.store.chatstore import CHATS_DIR, Changes, ChatStore, JournalChatStore, check_changes
+from bot.store.chatstore import (
+    CHATS_DIR,
+    Changed,
+    Changes,
+    ChatStore,
+    JournalChatStore,
+    check_changes,
+)
 from bot.store.storage import DirectoryVolume, open_database
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
@@ -62,6 +69,9 @@ class StateFileChats:
             keyed.drop_keys(records)
             keyed.put({k: v for k, v in records.items() if v is not None})
         self._db.flush()
+
+    def changes(self, table: str, since: int | None) -> tuple[int | None, Changed]:
+        return None, []
 
     def close(self) -> None:
         self._db.flush()

@@ -6,7 +6,10 @@ Tables of the chat store (bot.store.chatstore): ``chats`` (target key -> prefere
 (named instants the bot's jobs resume from). A target key is ``"42"`` for a chat and
 ``"-1001234/7"`` for a forum topic (bot.delivery.target). Every change is durable when the
 method returns and writes only the records it changes. Preferences are cached in memory: the
-digest job reads them all on every tick.
+digest job reads them all on every tick. Where processes share the store (PostgreSQL: several
+bot processes answering webhooks, a standby taking over the sending), every read first takes
+in what the others wrote since (``ChatStore.changes``), so a /settings change one process
+answered is what the next process serves.
 """
 
 from __future__ import annotations
@@ -40,29 +43,48 @@ class Chats:
     def __init__(self, store: ChatStore) -> None:
         self._store = store
         self._prefs: dict[Target, ChatPrefs] = {}
+        self._since, _ = store.changes("chats", None)  # before reading: later writes come again
         for key, doc in store.items("chats"):
-            prefs = prefs_from_dict(doc)
-            if prefs.target.key != key:
-                raise StoreError(f"chat store: chat {key!r} holds the preferences of another chat")
-            self._prefs[prefs.target] = prefs
+            self._take(key, doc)
+
+    def _take(self, key: str, doc: dict[str, Any] | None) -> None:
+        if doc is None:
+            self._prefs.pop(Target.from_key(key), None)
+            return
+        prefs = prefs_from_dict(doc)
+        if prefs.target.key != key:
+            raise StoreError(f"chat store: chat {key!r} holds the preferences of another chat")
+        self._prefs[prefs.target] = prefs
+
+    def _follow(self) -> None:
+        """Take in the preferences other processes wrote since the last read."""
+        if self._since is None:
+            return
+        self._since, changed = self._store.changes("chats", self._since)
+        for key, doc in changed:
+            self._take(key, doc)
 
     # -- preferences --------------------------------------------------------------------
 
     def get(self, where: Target | int) -> ChatPrefs | None:
         """A subscriber's preferences (a chat id stands for the chat itself)."""
+        self._follow()
         return self._prefs.get(as_target(where))
 
     def all(self) -> Mapping[Target, ChatPrefs]:
         """Every known subscriber's preferences, active or not (a read-only view)."""
+        self._follow()
         return self._prefs
 
     def of_chat(self, chat_id: int) -> list[ChatPrefs]:
         """The chat's own subscription and its topics', chat first."""
+        self._follow()
         found = (p for t, p in self._prefs.items() if t.chat_id == chat_id)
         return sorted(found, key=lambda p: p.thread_id)
 
     def managed_by(self, user_id: int) -> list[ChatPrefs]:
         """The channels this user manages with the bot, by title."""
+        self._follow()
         found = (p for p in self._prefs.values() if p.is_channel and user_id in p.managers)
         return sorted(found, key=lambda p: (p.title.casefold(), p.chat_id))
 
@@ -76,7 +98,7 @@ class Chats:
     ) -> ChatPrefs | None:
         """Stop serving a subscriber (it sent /stop, or ``paused`` says why the bot stopped:
         blocked, removed, topic closed); prefs are kept. Returns the prefs as they are now."""
-        prefs = self._prefs.get(as_target(where))
+        prefs = self.get(where)
         if prefs is None or not prefs.active:
             return prefs
         stopped = prefs.changed(now, active=False, paused=paused)
@@ -108,7 +130,7 @@ class Chats:
         """A feed was renamed: chats subscribed to it by name follow it; returns how many."""
         wanted = old.casefold()
         moved = []
-        for prefs in self._prefs.values():
+        for prefs in self.all().values():
             if any(name.casefold() == wanted for name in prefs.feeds):
                 names = tuple(new if n.casefold() == wanted else n for n in prefs.feeds)
                 moved.append(prefs.changed(now, feeds=tuple(dict.fromkeys(names))))

@@ -2,8 +2,9 @@
 
 A cycle does not claim all its due feeds at once: the first process to start would hold them
 all and the others would have nothing to do while it reads thousands of pages. It claims a
-window of feeds (about as many as it fetches at once) and claims more as polls end, so every
-process keeps busy while feeds remain. Each process walks its feeds from its own random
+few feeds at a time, and more as polls end while its page workers are short of work
+(``Poller``), so every process keeps busy while feeds remain and none holds feeds it cannot
+start soon. Each process walks its feeds from its own random
 starting point, so processes rarely ask for the same feeds at the same moment.
 
 A feed claimed here is polled only if its state is still the one the cycle decided on: a

@@ -164,7 +164,6 @@ class Poller:
                 expected = self.store.feed_states()
             claims = FeedClaims(self.store, self.owner, feeds, expected, self.rng)
         unclaimed = deque(feeds if claims is None else ())
-        window = self.settings.feeds_in_flight
         running: set[asyncio.Task[_Outcome]] = set()
         reports: dict[str, FeedReport] = {}
         batch: list[_Outcome] = []
@@ -186,8 +185,8 @@ class Poller:
                 if claims is None:
                     while unclaimed:
                         running.add(asyncio.create_task(self._poll_feed(unclaimed.popleft())))
-                elif claims.pending and len(running) <= window // 2:
-                    for feed in claims.next(window - len(running)):
+                elif claims.pending and (room := self._room_for_feeds(len(running))):
+                    for feed in claims.next(room):
                         running.add(asyncio.create_task(self._poll_feed(feed)))
                     if not running:
                         continue  # every feed asked for was another process's: ask for more
@@ -213,6 +212,14 @@ class Poller:
             if claims is not None:
                 claims.release_all()
         return [reports[f.name] for f in feeds if f.name in reports]
+
+    def _room_for_feeds(self, running: int) -> int:
+        """How many more feeds to claim now, ``running`` being polled: none while the
+        workers have enough to do (what this process has not started, another may take)."""
+        s = self.settings
+        if running and (running >= s.feeds_in_flight or self._workers.jobs >= s.jobs_ahead):
+            return 0
+        return min(s.claim_batch, s.feeds_in_flight - running)
 
     async def _poll_feed(self, feed: FeedConfig) -> _Outcome:
         started = time.monotonic()

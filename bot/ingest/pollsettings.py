@@ -8,13 +8,17 @@ from bot.config import Config
 from bot.ingest.decide import DecideSettings
 from bot.ingest.entry import ReadSettings
 from bot.ingest.fetch import FetchSettings
+from bot.ingest.workers import usable_cores
 
 
 @dataclass(frozen=True, slots=True)
 class CycleSettings:
     """How a cycle reads entries and how often it commits: after ``commit_every_articles``
-    articles or ``commit_every_s`` seconds, whichever comes first, and at its end. On a shared
-    database a cycle holds claims on about ``feeds_in_flight`` feeds at a time."""
+    articles or ``commit_every_s`` seconds, whichever comes first, and at its end.
+
+    On a shared database a cycle claims more feeds (``claim_batch`` at a time, at most
+    ``feeds_in_flight`` polled at once) only while its workers have fewer than ``jobs_ahead``
+    jobs waiting: a process busy reading pages leaves the next feeds to the others."""
 
     read: ReadSettings = field(default_factory=ReadSettings)
     decide: DecideSettings = field(default_factory=DecideSettings)
@@ -22,6 +26,8 @@ class CycleSettings:
     commit_every_s: float = 5.0
     pages_in_memory: int = 32
     feeds_in_flight: int = 32
+    jobs_ahead: int = field(default_factory=lambda: 2 * usable_cores())
+    claim_batch: int = 4
     retention_days: int = 30
     seen_retention_days: int = 365
 

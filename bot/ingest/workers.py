@@ -260,10 +260,12 @@ def _die_with_parent(lifeline: Connection) -> None:
 
 @dataclass
 class WorkerPool:
-    """The pool ``factory`` makes, made on first use and made again if a worker dies."""
+    """The pool ``factory`` makes, made on first use and made again if a worker dies.
+    ``jobs`` is how many jobs it holds now, running or waiting for a worker."""
 
     factory: Callable[[], Executor]
     _executor: Executor | None = field(default=None, init=False)
+    jobs: int = field(default=0, init=False)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """Run CPU-bound work in the pool; a pool whose worker died is replaced. Raises
@@ -271,6 +273,7 @@ class WorkerPool:
         if self._executor is None:
             self._executor = self.factory()
         executor = self._executor
+        self.jobs += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(executor, function, *args)
         except JobTimeout:
@@ -282,6 +285,8 @@ class WorkerPool:
                 executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
             raise
+        finally:
+            self.jobs -= 1
 
     def close(self) -> None:
         """Stop the pool; process workers are killed, not waited for."""

@@ -6,7 +6,9 @@ preferences; ``alerts``: its alerts; ``marks``: instants the bot's jobs resume f
 write names the records it changes and costs the same however many chats there are; it is
 atomic (all of it or none after a crash) and durable when it returns. The contract says
 nothing of files, so another backend (a database table keyed by table and key) implements
-the same four methods.
+the same methods. Where several processes share the store (PostgreSQL), ``changes`` tells
+each what the others wrote, so what a process keeps in memory follows; a data folder has one
+process, and its stores have no one else's changes to tell.
 
 - ``JournalChatStore`` (the data folder's ``chats/``): every record in memory as its JSON
   text; a write appends one line to a journal and fsyncs it (bot.store.journal). When the
@@ -32,6 +34,8 @@ from bot.store.storage import Database, Volume, open_database
 JSON = dict[str, Any]
 Changes = Mapping[str, Mapping[str, JSON | None]]
 """table -> key -> the record's new value, or None to delete it."""
+Changed = list[tuple[str, JSON | None]]
+"""key -> the record as it is now (None: deleted), for ``ChatStore.changes``."""
 
 CHAT_TABLES = ("chats", "alerts", "marks")
 """The tables the bot keeps (a store accepts any lowercase name)."""
@@ -52,6 +56,11 @@ class ChatStore(Protocol):
 
     def write(self, changes: Changes) -> None:
         """Put (or delete, for None) these records, atomically and durably."""
+
+    def changes(self, table: str, since: int | None) -> tuple[int | None, Changed]:
+        """The records of ``table`` written (or deleted: None) since the point ``since`` an
+        earlier call returned, possibly with some seen before, and the point to ask from
+        next; ``since`` None: only the point. Each record as it is now."""
 
     def close(self) -> None:
         """Release the store; writes were durable already."""
@@ -136,6 +145,10 @@ class JournalChatStore:
         if self._journal.journal_bytes > max(self._compact_min_bytes, self._bytes):
             self._compact()
 
+    def changes(self, table: str, since: int | None) -> tuple[int | None, Changed]:
+        """None: this process is the folder's only writer (its lock says so)."""
+        return None, []
+
     def close(self) -> None:
         self._journal.close()
 
@@ -207,6 +220,10 @@ class VolumeChatStore:
             keyed.drop_keys(records)
             keyed.put({k: v for k, v in records.items() if v is not None})
         self._db.flush()
+
+    def changes(self, table: str, since: int | None) -> tuple[int | None, Changed]:
+        """None: this process is the folder's only writer (its lock says so)."""
+        return None, []
 
     def close(self) -> None:
         self._db.flush()

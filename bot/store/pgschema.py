@@ -201,6 +201,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "INSERT INTO search_configs SELECT DISTINCT config FROM search_docs",
         _WORDS_FUNCTION_FAST,
     ),
+    # 4: which transaction last wrote each chat record, and chat records deleted, so each
+    # process learns what the others changed (bot.store.pgchats: PgChatStore.changes)
+    (
+        "ALTER TABLE chat_records ADD COLUMN changed xid8 NOT NULL DEFAULT pg_current_xact_id()",
+        "CREATE INDEX chat_records_changed ON chat_records (tbl, changed)",
+        """CREATE TABLE chat_deletions (
+            tbl text NOT NULL,
+            key text NOT NULL,
+            changed xid8 NOT NULL DEFAULT pg_current_xact_id(),
+            PRIMARY KEY (tbl, key)
+        )""",
+        "CREATE INDEX chat_deletions_changed ON chat_deletions (tbl, changed)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 
 from bot.delivery.chats import Chats
 from bot.delivery.prefs import PrefsDefaults, new_chat_prefs
+from bot.delivery.target import Target
 from bot.store.chatstore import CHATS_DIR, ChatStore, JournalChatStore, VolumeChatStore
 from bot.store.datadir import Store
+from bot.store.pg import Database
 from bot.store.pgchats import PgChatStore
 from bot.store.storage import DirectoryVolume, MemoryVolume, open_database
 
@@ -253,3 +255,36 @@ def test_a_crash_after_the_copy_does_not_undo_later_changes(tmp_path: Path) -> N
         assert table(store.chat_store, "chats") == {"1": {"n": 1}, "2": {"n": 22}}
     state = open_database(DirectoryVolume(data_dir), "state.json")
     assert "chats" not in state.tables()
+
+
+# -- several processes on one database -------------------------------------------------------
+
+
+def test_a_change_one_bot_process_answered_is_what_another_serves(pg_url: str) -> None:
+    """Two bot processes (webhook mode, or a standby taking over) each keep the chats in
+    memory: a /settings change, a new chat and a chat that moved, written by one, are what
+    the other reads next, its digests and commands included."""
+    defaults = PrefsDefaults()
+    with Database.open(pg_url) as db_a, Database.open(pg_url) as db_b:
+        one, two = Chats(PgChatStore(db_a)), Chats(PgChatStore(db_b))
+        one.put(new_chat_prefs(7, NOW, defaults), new_chat_prefs(8, NOW, defaults))
+        assert set(two.all()) == {Target(7), Target(8)}  # chats started on the other process
+
+        one.put(one.get(7).changed(NOW, items_per_digest=3))  # type: ignore[union-attr]
+        assert two.get(7).items_per_digest == 3  # type: ignore[union-attr]
+        two.deactivate(7, NOW)  # the other's change is not undone by this one
+        assert one.get(7).items_per_digest == 3  # type: ignore[union-attr]
+        assert not one.get(7).active  # type: ignore[union-attr]
+
+        one.move(8, -1008, NOW)  # the group became a supergroup
+        assert two.get(8) is None
+        assert two.get(-1008) is not None
+        assert set(two.all()) == {Target(7), Target(-1008)}
+
+
+def test_an_embedded_chat_store_has_no_other_writer_to_follow(tmp_path: Path) -> None:
+    """A data folder has one process (its lock): no change feed to read."""
+    store = JournalChatStore.open(tmp_path / CHATS_DIR)
+    store.write({"chats": {"1": {"n": 1}}})
+    assert store.changes("chats", None) == (None, [])
+    store.close()
