@@ -37,7 +37,7 @@ def page(title: str, opening: str) -> bytes:
     is its own: stories of different feeds share too few words to fold into one."""
     paragraphs = [
         f"{opening}, witnesses said.",
-        f"{title}, in their words.",
+        "Nothing more was known by noon.",
         "Engineers spent the morning checking the works and the roads around them, and said "
         "that the next few days would show whether the measures taken so far were enough.",
         "Local businesses said they were ready, and the council promised updates every day "
