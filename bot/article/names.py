@@ -2,8 +2,11 @@
 
 A mention is a run of capitalised words ("Foreign Minister Amir Khan Muttaqi", "the White House")
 with its position. Titles are stripped from the front ("Amir Khan Muttaqi"), a surname is
-resolved to the fullest name the article introduced ("Muttaqi" -> "Amir Khan Muttaqi"), and a
-pronoun to the nearest fitting person named before it.
+resolved to the fullest name the article introduced ("Muttaqi" -> "Amir Khan Muttaqi"), a
+pronoun to the nearest fitting person named before it (never a name the article writes as a
+place: "in South Carolina"), and a description ("the judge") to the person introduced with it.
+
+Longer than ~300 lines: the name book's lookups share one index of the article's mentions.
 """
 
 from __future__ import annotations
@@ -105,6 +108,26 @@ _ROLE_ABBREVIATIONS = {
 _APPOSITIVE = re.compile(
     r",\s+(?:a|an|the)\s+((?:[\w’'-]+\s+){0,4}?[\w’'-]+)(?=\s*(?:,|\s(?:of|at|for|in|on|with|who)\b|\.))"
 )
+
+
+# A place follows these ("in South Carolina", "from Columbia", "across the United States").
+_PLACE_BEFORE = re.compile(r"\b(?:in|from|at|across|near|outside|inside)\s+(?:the\s+)?$")
+_SPEECH_AFTER = re.compile(r"\s+(?:\w+ly\s+)?(?:said|says|told|tells|added|wrote|asked)\b")
+
+
+def _places(text: str, mentions: list[Mention]) -> frozenset[str]:
+    """Names the article writes as places: after "in", "from", "at" … somewhere, and never
+    with a title or a gender marker ("Mr.", "Sen."), never as the subject of "said"."""
+    placed: set[str] = set()
+    personal: set[str] = set()  # last words of names written as a person's somewhere
+    for m in mentions:
+        if m.written != m.name and not m.written.startswith(("the ", "The ")):
+            personal.add(m.words[-1])  # a title was stripped: "Sen. Tim Scott"
+        elif _SPEECH_AFTER.match(text, m.end):
+            personal.add(m.words[-1])
+        elif _PLACE_BEFORE.search(text, max(0, m.start - 16), m.start):
+            placed.add(m.name)
+    return frozenset(name for name in placed if name.split()[-1] not in personal)
 
 
 def _role(word: str) -> str:
@@ -242,6 +265,7 @@ class NameBook:
         self._best: dict[tuple[str, int], tuple[list[int], list[str]]] = {}
         self._people = people
         self._text = text
+        self._places = _places(text, self.mentions)
         self._eligible: dict[str | None, tuple[list[int], list[Mention]]] = {}
 
     def is_name(self, name: str) -> bool:
@@ -348,6 +372,8 @@ class NameBook:
                 if not has_full_name and not known:
                     continue
                 if gender and known and known != gender:
+                    continue
+                if not known and m.name in self._places:
                     continue
                 starts.append(m.start)
                 people.append(m)

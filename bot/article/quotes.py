@@ -243,7 +243,10 @@ def _is_bare_attribution(sentence: str) -> bool:
         bare = word.strip(",.;:").lower()
         if bare in SPEECH_VERBS:
             before = [w.strip(",") for w in words[:i]]
-            return all(w[:1].isupper() or w.lower() in PRONOUNS for w in before)
+            if len(before) == 1 and before[0].lower() in PRONOUNS:
+                return True
+            # a name alone ("South Carolina, he said, was" is a new statement)
+            return all(w[:1].isupper() for w in before) and not words[i - 1].endswith(",")
     return False
 
 

@@ -258,7 +258,7 @@ def speaker_before(text: str, offset: int) -> Attribution | None:
 _CLAUSE_OPENERS_TEXT = """
 in on at during after before speaking asked when while with from for earlier later meanwhile
 but and still however instead then as by since under also yet so though although of like
-unlike despite amid following"""
+unlike despite amid following here"""
 # A chunk ending so is a time adverbial ("Hours later, Trump said"), not the subject.
 _TIME_ENDINGS = frozenset({"later", "earlier", "ago", "afterward", "afterwards"})
 _CLAUSE_OPENERS = frozenset(_CLAUSE_OPENERS_TEXT.split())

@@ -368,3 +368,26 @@ def test_news_attribution_conventions(text: str, speaker: str) -> None:
     """Each convention of news English names the speaker it credits, not a place, an outlet
     or a name inside the clause."""
     assert _only(text).speaker == speaker
+
+
+def test_a_pronoun_is_never_resolved_to_a_place() -> None:
+    """'he said' stands for the person named before, not for a place the article writes
+    after "in" or "from" (a two-word place looks like a first and last name)."""
+    text = (
+        "Dan Tripp runs the group's field office.\n\n"
+        "The group has spent heavily in South Carolina this month.\n\n"
+        "“We will go toe to toe with him in every county,” he said."
+    )
+    assert _only(text).speaker == "Dan Tripp"
+
+
+def test_a_new_sentence_after_a_closed_quote_is_not_its_attribution() -> None:
+    """“….” then 'Iowa, she said, was …' starts a new statement: the quote before it goes
+    on from the speaker of the one before, and Iowa is nobody."""
+    text = (
+        "Ann Lee met the voters on Monday. “Maybe we are just trying to let the bully learn,”"
+        " Tripp said. “We are trying to show some mercy.” Iowa, she said, was “where we have"
+        " a chance to go toe to toe.”"
+    )
+    mercy = [q for q in find_quotes(text) if "show some mercy" in q.text]
+    assert [q.speaker for q in mercy] == ["Tripp"]
