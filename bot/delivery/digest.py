@@ -226,8 +226,11 @@ def _story_groups(
         link_alike(full, SAME_STORY_JACCARD, MIN_SHARED_WORDS, both_led, groups)
         link_alike(titles, SAME_STORY_JACCARD, MIN_SHARED_WORDS, not_both_led, groups, has_lead)
     else:
-        link_by_bands(full, SAME_STORY_JACCARD, MIN_SHARED_WORDS, both_led, groups)
-        link_by_bands(titles, SAME_STORY_JACCARD, MIN_SHARED_WORDS, not_both_led, groups, has_lead)
+        numbers: dict[str, int] = {}
+        feeds = [numbers.setdefault(a.feed, len(numbers)) for a in ordered]
+        link_by_bands(full, SAME_STORY_JACCARD, MIN_SHARED_WORDS, both_led, groups, kinds=feeds)
+        link_by_bands(titles, SAME_STORY_JACCARD, MIN_SHARED_WORDS, not_both_led, groups,
+                      has_lead, kinds=feeds)  # fmt: skip
     return groups
 
 

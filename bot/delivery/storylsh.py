@@ -155,13 +155,15 @@ def link_by_bands(
     groups: Groups,
     apart: Sequence[bool] = (),
     *,
+    kinds: Sequence[int] = (),
     big_bucket: int = BIG_BUCKET,
 ) -> None:
     """Join the groups of every candidate pair of ``sets`` (sets sharing a band) that reaches
     ``threshold`` Jaccard with at least ``min_shared`` shared words and passes ``is_linked``,
     the exact test (called with the earlier index first, only on pairs that may pass).
 
-    Two items both marked in ``apart`` are never candidates (their pairs are judged elsewhere).
+    Two items both marked in ``apart`` are never candidates (their pairs are judged elsewhere),
+    nor two of one kind in ``kinds`` (one feed's articles; no kinds: every item its own).
     The groups are the connected components of the exact test over the candidate pairs, so
     they do not depend on the order of ``sets``. ``BANDS_AT_ONCE`` bands at a time, buckets
     whose sets are all in one group already are skipped, so a burst of one story costs little
@@ -171,7 +173,7 @@ def link_by_bands(
         return
     encoded = Encoded(sets)
     rows = signatures(encoded)[chosen].astype(np.uint64)
-    linker = _Linker(encoded, threshold, min_shared, is_linked, groups, apart)
+    linker = _Linker(encoded, threshold, min_shared, is_linked, groups, apart, kinds)
     for first_band in range(0, BANDS, BANDS_AT_ONCE):
         bands = range(first_band, min(first_band + BANDS_AT_ONCE, BANDS))
         order, starts, lengths = _buckets(rows, bands)
@@ -181,9 +183,15 @@ def link_by_bands(
         labels = linker.labels()[items]
         mixed = np.minimum.reduceat(labels, starts) != np.maximum.reduceat(labels, starts)
         mixed &= np.logical_or.reduceat(~linker.is_apart[items], starts)  # not all kept apart
+        kind = linker.kinds[items]  # a feed posting one title all day: nothing to compare
+        mixed &= np.minimum.reduceat(kind, starts) != np.maximum.reduceat(kind, starts)
         big = mixed & (lengths > big_bucket)
+        walked: set[tuple[int, ...]] = set()  # one bucket of identical sets in every band
         for start, length in zip(starts[big].tolist(), lengths[big].tolist(), strict=True):
-            linker.walk(sorted(items[start : start + length].tolist()))
+            members = tuple(sorted(items[start : start + length].tolist()))
+            if members not in walked:
+                walked.add(members)
+                linker.walk(list(members))
         small = mixed & (lengths <= big_bucket)
         starts, lengths = starts[small], lengths[small]
         # the pairs of a few buckets at a time: bounded memory, and fresher groups to skip
@@ -204,12 +212,15 @@ class _Linker:
         is_linked: Linked,
         groups: Groups,
         apart: Sequence[bool],
+        kinds: Sequence[int],
     ) -> None:
         self.counts, self.sizes = bin_counts(encoded), encoded.sizes.astype(np.int64)
         self.threshold, self.min_shared = threshold, min_shared
         self.is_linked, self.groups = is_linked, groups
         self.is_apart = np.zeros(len(encoded.sizes), dtype=bool)
         self.is_apart[: len(apart)] = np.asarray(apart, dtype=bool)[: len(self.is_apart)]
+        count = len(self.is_apart)
+        self.kinds = np.asarray(kinds, dtype=np.intp) if len(kinds) else np.arange(count)
         self.failed: set[tuple[int, int]] = set()
 
     def labels(self) -> npt.NDArray[np.intp]:
@@ -220,8 +231,9 @@ class _Linker:
         self, low: npt.NDArray[np.intp], high: npt.NDArray[np.intp]
     ) -> npt.NDArray[np.bool_]:
         """Which pairs may reach the threshold, by the bin bound (never drops one that does);
-        pairs of two items kept apart are dropped."""
-        keep = ~(self.is_apart[low] & self.is_apart[high])
+        pairs of two items kept apart or of one kind are dropped."""
+        keep: npt.NDArray[np.bool_] = ~(self.is_apart[low] & self.is_apart[high])
+        keep &= self.kinds[low] != self.kinds[high]
         for start in range(0, len(low), CHUNK_PAIRS):
             part = slice(start, start + CHUNK_PAIRS)
             a, b = low[part], high[part]
@@ -236,7 +248,9 @@ class _Linker:
         of = self.groups.of
         if of[j] == of[i]:
             return True
-        if (self.is_apart[j] and self.is_apart[i]) or (j, i) in self.failed:
+        if (self.is_apart[j] and self.is_apart[i]) or self.kinds[j] == self.kinds[i]:
+            return False
+        if (j, i) in self.failed:
             return False
         if not self.is_linked(j, i):
             self.failed.add((j, i))
