@@ -68,6 +68,12 @@ _CALENDAR_TEXT = """
 monday tuesday wednesday thursday friday saturday sunday january february march april may june
 july august september october november december christmas easter thanksgiving"""
 CALENDAR_WORDS = frozenset(_CALENDAR_TEXT.split())
+# The unions the per-word checks below use, built once (not once per word).
+_JOINERS = frozenset({"of", "the", "for"})
+_TITLE_OR_JOINER = TITLE_WORDS | _JOINERS
+_TITLE_ORG_OR_JOINER = TITLE_WORDS | ORG_WORDS | _JOINERS
+_NO_PERSON_WORDS = ORG_WORDS | FUNCTION_WORDS | CALENDAR_WORDS
+_POSSESSIVE_GAP = re.compile(r"(?<=[’']s)[ \u00a0]|(?<=s[’'])[ \u00a0]")
 
 FEMALE_MARKERS = frozenset(
     {
@@ -168,9 +174,9 @@ def strip_title(name: str) -> tuple[str, str | None]:
     gender: str | None = None
     while words and _key(words[0]) in FUNCTION_WORDS and _key(words[0]) not in TITLE_WORDS:
         words.pop(0)
-    while len(words) > 1 and _key(words[0]) in TITLE_WORDS | {"of", "the", "for"}:
+    while len(words) > 1 and _key(words[0]) in _TITLE_OR_JOINER:
         rest = words[1:]
-        if all(_key(w) in TITLE_WORDS | ORG_WORDS | {"of", "the", "for"} for w in rest):
+        if all(_key(w) in _TITLE_ORG_OR_JOINER for w in rest):
             break
         key = _key(words.pop(0))
         if key in FEMALE_MARKERS:
@@ -220,7 +226,7 @@ def looks_like_person(name: str) -> bool:
     words = name.split()
     if not words or len(words) > 5:
         return False
-    if any(_key(w) in ORG_WORDS | FUNCTION_WORDS | CALENDAR_WORDS for w in words):
+    if any(_key(w) in _NO_PERSON_WORDS for w in words):
         return False
     if any(w.isupper() and len(w) > 1 and "." not in w for w in words):
         return False
@@ -232,7 +238,7 @@ def find_mentions(text: str) -> list[Mention]:
     mentions: list[Mention] = []
     for match in _MENTION.finditer(text):
         start = match.start()
-        for part in re.split(r"(?<=[’']s)[ \u00a0]|(?<=s[’'])[ \u00a0]", match.group(0)):
+        for part in _POSSESSIVE_GAP.split(match.group(0)):
             written = part.strip()
             name, gender = strip_title(written)
             if name and not (len(name.split()) == 1 and _key(name) in FUNCTION_WORDS):

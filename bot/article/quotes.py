@@ -32,6 +32,7 @@ from bot.models import Quote
 
 _OPENERS = "“«„"
 _CLOSERS = "”»"
+_MARKS = re.compile(f'[{_OPENERS}{_CLOSERS}"]')
 _MIN_WORDS = 5
 _SUBSTANTIAL_WORDS = 8
 _WORD = re.compile(r"\w+")
@@ -161,23 +162,21 @@ def _scan(text: str) -> list[_Span]:
                 spans.append(current)
                 current = None
         depth = 0
-        while i < p_end:
-            ch = text[i]
-            if ch in _OPENERS + _CLOSERS + '"':
-                if current is None:
-                    if _opens(text, i):
-                        current = _Span()
-                        piece_start = i + 1
-                elif ch in "“«" and _opens(text, i) and not _closes(text, i):
-                    depth += 1
-                elif _closes(text, i):
-                    if depth:
-                        depth -= 1
-                    else:
-                        current.pieces.append((piece_start, i))
-                        spans.append(current)
-                        current = None
-            i += 1
+        for mark in _MARKS.finditer(text, i, p_end):  # only the marks matter
+            i = mark.start()
+            if current is None:
+                if _opens(text, i):
+                    current = _Span()
+                    piece_start = i + 1
+            elif text[i] in "“«" and _opens(text, i) and not _closes(text, i):
+                depth += 1
+            elif _closes(text, i):
+                if depth:
+                    depth -= 1
+                else:
+                    current.pieces.append((piece_start, i))
+                    spans.append(current)
+                    current = None
         if current is not None:
             current.pieces.append((piece_start, p_end))
     # A quote still open when the article ends was never delimited: drop it.
