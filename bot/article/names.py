@@ -31,7 +31,7 @@ a an the and but or nor so yet for in on at to of by from with without about aft
     as if when while where since until though although because however meanwhile still then
     this that these those there here it its he she they we i you his her their our my your
     also even instead indeed later earlier now today yesterday tomorrow last next no not one
-    some many most all both each every several such what who whom whose which why how
+    some many most all both each every several such what who whom whose which why how another
     mr mrs ms miss dr sir madam during despite under over between among against amid
     asked said says told according is was are were will would could should can may might"""
 FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())

@@ -279,6 +279,10 @@ def _before_attribution(text: str, span: _Span) -> Attribution | None:
     found = speaker_before(head, begin) if head.strip() else None
     if found is None:
         found = _named_by_colon(head, begin)
+    if found is None and head.rstrip().endswith(":"):
+        # A sentence ending in a colon introduces the quote: its subject is the speaker
+        # ("Kaine has adopted the stance common among Catholics: “…”").
+        found = sentence_subject(head, begin)
     if found is None and not head.strip() and p_start < opening - 1:
         return None
     if found is None and not head.strip():
@@ -354,9 +358,9 @@ def _resolve(book: NameBook, attribution: Attribution, position: int) -> str | N
         # ("U.S. District Judge Gonzalo Curiel", "Cross, a GOP speechwriter,"), else the
         # description is who the article credits ("the commission", "the White House").
         return book.person_titled(speaker, position) or speaker
-    if lowered.split()[0] in _INDEFINITE and 1 < len(words) <= 6:
-        # "said one district GOP leader", "another commenter wrote": an unnamed source is
-        # credited as the article describes them.
+    if lowered.split()[0] in _INDEFINITE and (1 < len(words) <= 6 or lowered in _ELLIPTIC):
+        # "said one district GOP leader", "another commenter wrote", "Another said": an
+        # unnamed source is credited as the article describes them.
         return speaker
     if is_group(speaker) and not any(w in PRONOUNS for w in words):
         return speaker  # "officials", "two senior officials", "a ministry spokesman"
@@ -365,6 +369,7 @@ def _resolve(book: NameBook, attribution: Attribution, position: int) -> str | N
 
 _POSSESSIVES = frozenset({"his", "her", "their", "its", "our", "my", "your"})
 _INDEFINITE = frozenset({"a", "an", "one", "another"})
+_ELLIPTIC = frozenset({"one", "another"})
 
 
 def _continues(text: str, previous_end: int, span: _Span) -> bool:

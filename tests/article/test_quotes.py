@@ -356,6 +356,16 @@ def test_pull_quote_repeating_a_body_quote_is_not_a_second_quote() -> None:
             " been friends for a long time.”",
             "Trump",
         ),
+        # A sentence ending in a colon introduces the quote: its subject speaks.
+        (
+            "Kaine has adopted the stance common among Catholics in office: “I am pro-life in"
+            " my personal life.”",
+            "Kaine",
+        ),
+        (
+            "One user wrote that he was moved. Another said: “I can watch the comedy for years.”",
+            "Another",
+        ),
         # An unnamed source is credited as the article describes it.
         (
             "“One of my criteria was whether they support the nominee,” said one district"
