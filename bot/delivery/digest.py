@@ -222,12 +222,13 @@ def _story_groups(
 
     full = [p.full if led else frozenset() for p, led in zip(prints, has_lead, strict=True)]
     titles = [p.title for p in prints]
+    numbers: dict[str, int] = {}
+    feeds = [numbers.setdefault(a.feed, len(numbers)) for a in ordered]
     if is_exact:
-        link_alike(full, SAME_STORY_JACCARD, MIN_SHARED_WORDS, both_led, groups)
-        link_alike(titles, SAME_STORY_JACCARD, MIN_SHARED_WORDS, not_both_led, groups, has_lead)
+        link_alike(full, SAME_STORY_JACCARD, MIN_SHARED_WORDS, both_led, groups, kinds=feeds)
+        link_alike(titles, SAME_STORY_JACCARD, MIN_SHARED_WORDS, not_both_led, groups, has_lead,
+                   kinds=feeds)  # fmt: skip
     else:
-        numbers: dict[str, int] = {}
-        feeds = [numbers.setdefault(a.feed, len(numbers)) for a in ordered]
         link_by_bands(full, SAME_STORY_JACCARD, MIN_SHARED_WORDS, both_led, groups, kinds=feeds)
         link_by_bands(titles, SAME_STORY_JACCARD, MIN_SHARED_WORDS, not_both_led, groups,
                       has_lead, kinds=feeds)  # fmt: skip

@@ -60,12 +60,15 @@ def link_alike(
     is_linked: Linked,
     groups: Groups,
     apart: Sequence[bool] = (),
+    kinds: Sequence[int] = (),
 ) -> None:
     """Join the groups of every pair of ``sets`` that reaches ``threshold`` Jaccard with at
     least ``min_shared`` shared words and passes ``is_linked`` (an empty set links nothing).
 
     ``is_linked`` is the exact test; it is called only on candidates that may pass. Two items
-    both marked in ``apart`` are never candidates (their pairs are judged elsewhere)."""
+    both marked in ``apart`` are never candidates (their pairs are judged elsewhere), nor two of
+    one kind in ``kinds`` (one feed's articles)."""
+    kind = kinds or range(len(sets))
     frequency: dict[str, int] = {}
     for words in sets:
         for word in words:
@@ -102,6 +105,8 @@ def link_alike(
         shared: dict[int, int] = {}
         for position, entries in hits:
             for j, other_position in entries:
+                if kind[j] == kind[i]:
+                    continue
                 count = shared.get(j, 0)
                 if count < 0:
                     continue
