@@ -6,6 +6,12 @@ number (``ArticleNumbers``), and a chat's delivered articles are two parallel ar
 numbers (``Delivered``: article numbers in ascending order, and the UTC day each was planned),
 about 8 bytes a pair. Membership is a binary search.
 
+A message that delivers many articles at once (a story folded from many feeds) marks them as
+one *bundle*: a sorted array of their numbers, interned by ``ArticleNumbers.bundle`` so that
+every chat given the same message (the morning rush: thousands of chats, one digest) shares
+one array and keeps only a reference to it. An article is delivered while any of its marks,
+single or in a bundle, is within the retention.
+
 ``encode_numbers``/``decode_numbers`` give a chat's articles of one day as base64 text for
 the ledger's snapshot, one chat a line.
 """
@@ -22,13 +28,23 @@ _TYPECODE = "I"  # unsigned, 4 bytes on every platform newsbot runs on
 
 
 class ArticleNumbers:
-    """Article ids as numbers 0, 1, 2...: each id held once, whichever chats got it."""
+    """Article ids as numbers 0, 1, 2...: each id held once, whichever chats got it; and
+    bundles of numbers, each held once, whichever chats got it."""
 
     def __init__(self, ids: Iterable[str] = ()) -> None:
         self.ids: list[str] = []
         self._numbers: dict[str, int] = {}
+        self._bundles: dict[int, array[int]] = {}  # hash of the packed numbers -> the bundle
         for article_id in ids:
             self.number(article_id)
+
+    def bundle(self, numbers: Iterable[int]) -> array[int]:
+        """These numbers as a sorted array, the same array for the same numbers (read-only:
+        chats share it)."""
+        packed = array(_TYPECODE, sorted(set(numbers)))
+        key = hash(packed.tobytes())
+        known = self._bundles.setdefault(key, packed)
+        return known if known == packed else packed  # a hash collision stays unshared
 
     def number(self, article_id: str) -> int:
         """The id's number, given a new one the first time."""
@@ -45,27 +61,36 @@ class ArticleNumbers:
         """Forget the ids no chat holds any more, renumbering the rest (in the same order, so
         every chat's numbers stay sorted)."""
         chats = list(chats)
+        bundles = {id(b): b for chat in chats for b in chat.bundles}
         used: set[int] = set()
         for chat in chats:
             used.update(chat.numbers)
+        for bundle in bundles.values():
+            used.update(bundle)
         kept = sorted(used)
         new_of = array("l", [-1]) * len(self.ids)
         for new, old in enumerate(kept):
             new_of[old] = new
+        self._bundles = {}
+        renumbered = {key: self.bundle(new_of[n] for n in b) for key, b in bundles.items()}
         for chat in chats:
             chat.numbers = array(_TYPECODE, [new_of[n] for n in chat.numbers])
+            chat.bundles = [renumbered[id(b)] for b in chat.bundles]
         self.ids = [self.ids[n] for n in kept]
         self._numbers = {article_id: n for n, article_id in enumerate(self.ids)}
 
 
 class Delivered:
-    """One chat's delivered articles: numbers ascending, and the day each was planned."""
+    """One chat's delivered articles: numbers ascending, and the day each was planned; and
+    the bundles it was given (shared arrays, see ``ArticleNumbers.bundle``) with their days."""
 
-    __slots__ = ("days", "numbers")
+    __slots__ = ("bundle_days", "bundles", "days", "numbers")
 
     def __init__(self) -> None:
         self.numbers = array(_TYPECODE)
         self.days = array(_TYPECODE)  # UTC day ordinals
+        self.bundles: list[array[int]] = []
+        self.bundle_days = array(_TYPECODE)
 
     @classmethod
     def from_days(cls, days: Iterable[tuple[int, Iterable[int]]]) -> Delivered:
@@ -79,11 +104,19 @@ class Delivered:
     def __contains__(self, number: object) -> bool:
         if not isinstance(number, int):
             return False
-        at = bisect_left(self.numbers, number)
-        return at < len(self.numbers) and self.numbers[at] == number
+        return _holds(self.numbers, number) or any(_holds(b, number) for b in self.bundles)
 
     def __len__(self) -> int:
-        return len(self.numbers)
+        """How many different articles."""
+        if not self.bundles:
+            return len(self.numbers)
+        return len(set(self.all_numbers()))
+
+    def all_numbers(self) -> Iterator[int]:
+        """Every article number, single or in a bundle (one may come more than once)."""
+        yield from self.numbers
+        for bundle in self.bundles:
+            yield from bundle
 
     def mark(self, number: int, day: int) -> None:
         """Record the article as planned on ``day`` (a later mark of it replaces the day)."""
@@ -94,10 +127,22 @@ class Delivered:
             self.numbers.insert(at, number)
             self.days.insert(at, day)
 
+    def mark_bundle(self, bundle: array[int], day: int) -> None:
+        """Record a bundle's articles as planned on ``day`` (a later mark of the same bundle
+        replaces the day)."""
+        for at, held in enumerate(self.bundles):
+            if held is bundle:
+                self.bundle_days[at] = day
+                return
+        self.bundles.append(bundle)
+        self.bundle_days.append(day)
+
     def update(self, other: Delivered) -> None:
         """Take every article of ``other`` (its days win)."""
         for number, day in zip(other.numbers, other.days, strict=True):
             self.mark(number, day)
+        for bundle, day in zip(other.bundles, other.bundle_days, strict=True):
+            self.mark_bundle(bundle, day)
 
     def forget_before(self, day: int) -> None:
         """Drop the articles planned before ``day``."""
@@ -105,13 +150,29 @@ class Delivered:
         if len(kept) < len(self.days):
             self.numbers = array(_TYPECODE, [self.numbers[i] for i in kept])
             self.days = array(_TYPECODE, [self.days[i] for i in kept])
+        kept = [i for i, planned in enumerate(self.bundle_days) if planned >= day]
+        if len(kept) < len(self.bundle_days):
+            self.bundles = [self.bundles[i] for i in kept]
+            self.bundle_days = array(_TYPECODE, [self.bundle_days[i] for i in kept])
 
     def by_day(self) -> dict[int, list[int]]:
-        """Article numbers by the day they were planned."""
+        """Article numbers marked one by one, by the day they were planned."""
         found: dict[int, list[int]] = {}
         for number, day in zip(self.numbers, self.days, strict=True):
             found.setdefault(day, []).append(number)
         return found
+
+    def bundles_by_day(self) -> dict[int, list[array[int]]]:
+        """The bundles, by the day they were planned."""
+        found: dict[int, list[array[int]]] = {}
+        for bundle, day in zip(self.bundles, self.bundle_days, strict=True):
+            found.setdefault(day, []).append(bundle)
+        return found
+
+
+def _holds(numbers: array[int], number: int) -> bool:
+    at = bisect_left(numbers, number)
+    return at < len(numbers) and numbers[at] == number
 
 
 def encode_numbers(numbers: Iterable[int]) -> str:

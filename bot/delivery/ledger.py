@@ -37,6 +37,7 @@ Not thread-safe: one thread (the event loop) calls everything but ``sync()``.
 from __future__ import annotations
 
 import logging
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -52,6 +53,12 @@ log = logging.getLogger(__name__)
 LEDGER_DIR = "ledger"
 COMPACT_AT_BYTES = 32 * 1024 * 1024
 IDS_PER_LINE = 5000
+BUNDLE_MIN_ARTICLES = 32
+"""A message delivering this many articles marks them as one bundle, shared by every chat
+given the same articles (bot.delivery.delivered)."""
+PLAN_SYNC_BYTES = 4 * 1024 * 1024
+"""``plan`` writes its records out whenever this much waits in memory (a rush of large
+messages must not wait in memory whole)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,7 @@ class Ledger:
         self._chats: dict[Target, _Chat] = {}
         self._days: dict[date, DayStats] = {}
         self._articles = ArticleNumbers()
+        self._loaded_bundles: dict[int, array[int]] = {}  # while the snapshot loads
 
     @classmethod
     def open(
@@ -114,6 +122,7 @@ class Ledger:
             ledger._load(journal.snapshot)
             for record in journal.snapshot_records():
                 ledger._load_record(record)
+            ledger._loaded_bundles = {}
             journal.release_snapshot()
         replayed = 0
         for record in journal.replay():
@@ -152,6 +161,8 @@ class Ledger:
             self._apply_plan(message, now, first=first)
             self._journal.append(record)
             planned.append(message)
+            if self._journal.buffered_bytes >= PLAN_SYNC_BYTES:
+                self._journal.sync()
         if planned:
             self._journal.sync()
         return planned
@@ -243,7 +254,7 @@ class Ledger:
     def delivered_ids(self, where: Target | int) -> set[str]:
         """Article ids sent or planned to the chat or topic (within the retention)."""
         chat = self._chats.get(as_target(where))
-        return {self._articles.ids[n] for n in chat.delivered.numbers} if chat else set()
+        return {self._articles.ids[n] for n in chat.delivered.all_numbers()} if chat else set()
 
     def last_digest_at(self, where: Target | int) -> datetime | None:
         """When the chat's (or topic's) last digest was planned (None: never)."""
@@ -317,8 +328,12 @@ class Ledger:
         self._pending[message.key] = message
         chat = self._chat(message.target)
         day = at.astimezone(UTC).date().toordinal()
-        for article_id in message.article_ids:
-            chat.delivered.mark(self._articles.number(article_id), day)
+        numbers = [self._articles.number(article_id) for article_id in message.article_ids]
+        if len(numbers) >= BUNDLE_MIN_ARTICLES:  # shared by the chats given the same message
+            chat.delivered.mark_bundle(self._articles.bundle(numbers), day)
+        else:
+            for number in numbers:
+                chat.delivered.mark(number, day)
         if message.kind == "digest":
             if chat.last_digest_at is None or at > chat.last_digest_at:
                 chat.last_digest_at = at
@@ -383,16 +398,23 @@ class Ledger:
     def _header(self) -> dict[str, Any]:
         """The snapshot's first line: pending messages and the days' stats."""
         return {
-            "format": 2,
+            "format": 3,
             "pending": [_message_to_doc(m) for m in self._pending.values()],
             "days": {d.isoformat(): _stats_to_doc(s) for d, s in self._days.items()},
         }
 
     def _records(self) -> Iterator[dict[str, Any]]:
-        """The rest of the snapshot, a line each: article ids in number order, then chats."""
+        """The rest of the snapshot, a line each: article ids in number order, the bundles
+        (numbered in order), then chats."""
         ids = self._articles.ids
         for start in range(0, len(ids), IDS_PER_LINE):
             yield {"ids": ids[start : start + IDS_PER_LINE]}
+        bundle_numbers: dict[int, int] = {}  # id() of a shared bundle -> its number here
+        for chat in self._chats.values():
+            for bundle in chat.delivered.bundles:
+                if id(bundle) not in bundle_numbers:
+                    bundle_numbers[id(bundle)] = len(bundle_numbers)
+                    yield {"bundle": bundle_numbers[id(bundle)], "numbers": encode_numbers(bundle)}
         for target, chat in self._chats.items():
             last = chat.last_digest_at.isoformat() if chat.last_digest_at else None
             delivered = {
@@ -400,6 +422,11 @@ class Ledger:
                 for day, numbers in sorted(chat.delivered.by_day().items())
             }
             record = {"chat": target.key, "delivered": delivered, "last_digest_at": last}
+            if chat.delivered.bundles:
+                record["bundles"] = {
+                    date.fromordinal(day).isoformat(): [bundle_numbers[id(b)] for b in bundles]
+                    for day, bundles in sorted(chat.delivered.bundles_by_day().items())
+                }
             if chat.held_since is not None:
                 record["held_since"] = chat.held_since.isoformat()
             yield record
@@ -429,11 +456,19 @@ class Ledger:
         """One line of the snapshot after the first (see ``_records``)."""
         for article_id in record.get("ids", ()):
             self._articles.number(article_id)
+        if "bundle" in record:
+            bundle = self._articles.bundle(decode_numbers(record["numbers"]))
+            self._loaded_bundles[int(record["bundle"])] = bundle
         if "chat" in record:
             delivered = Delivered.from_days(
                 (date.fromisoformat(day).toordinal(), decode_numbers(text))
                 for day, text in record.get("delivered", {}).items()
             )
+            for day, numbers in record.get("bundles", {}).items():
+                for number in numbers:
+                    delivered.mark_bundle(
+                        self._loaded_bundles[int(number)], date.fromisoformat(day).toordinal()
+                    )
             last, held = record.get("last_digest_at"), record.get("held_since")
             self._chats[Target.from_key(record["chat"])] = _Chat(
                 delivered,

@@ -67,6 +67,7 @@ class Journal:
         self._snapshot = snapshot
         self._file = self._journal_path(generation).open("ab", buffering=0)
         self._buffer: list[bytes] = []
+        self._buffered = 0  # bytes in _buffer
         self._appended = 0  # lines appended since opening
         self._synced = 0  # lines known durable
         self._buffer_lock = threading.Lock()
@@ -161,6 +162,7 @@ class Journal:
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
         with self._buffer_lock:
             self._buffer.append(line)
+            self._buffered += len(line)
             self._appended += 1
             return self._appended
 
@@ -176,7 +178,7 @@ class Journal:
         """Write and fsync every record appended so far (safe to call from another thread)."""
         with self._file_lock:
             with self._buffer_lock:
-                lines, self._buffer = self._buffer, []
+                lines, self._buffer, self._buffered = self._buffer, [], 0
                 upto = self._appended
             if lines:
                 durable = self._file.tell()
@@ -192,11 +194,14 @@ class Journal:
             self._synced = max(self._synced, upto)
 
     @property
+    def buffered_bytes(self) -> int:
+        """Bytes appended and not yet written (``sync`` writes them)."""
+        return self._buffered
+
+    @property
     def journal_bytes(self) -> int:
         """The size of the journal on disk, plus what waits to be written."""
-        with self._buffer_lock:
-            waiting = sum(len(line) for line in self._buffer)
-        return self._file.tell() + waiting
+        return self._file.tell() + self._buffered
 
     def compact(self, state: JSON, records: Iterable[JSON] = ()) -> None:
         """Make ``state`` and ``records`` (everything appended so far applied) the new
@@ -204,7 +209,7 @@ class Journal:
         returns. ``records`` are written as they come (a generator keeps memory flat)."""
         with self._file_lock:
             with self._buffer_lock:
-                self._buffer = []
+                self._buffer, self._buffered = [], 0
                 upto = self._appended
             generation = self._generation + 1
             new_journal = self._journal_path(generation)
