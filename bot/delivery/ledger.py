@@ -421,7 +421,8 @@ class Ledger:
                 date.fromordinal(day).isoformat(): encode_numbers(numbers)
                 for day, numbers in sorted(chat.delivered.by_day().items())
             }
-            record = {"chat": target.key, "delivered": delivered, "last_digest_at": last}
+            record: dict[str, Any] = {"chat": target.key, "delivered": delivered,
+                                      "last_digest_at": last}  # fmt: skip
             if chat.delivered.bundles:
                 record["bundles"] = {
                     date.fromordinal(day).isoformat(): [bundle_numbers[id(b)] for b in bundles]

@@ -4,43 +4,22 @@ compaction; no article is planned twice to a chat."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.delivery.contract import DeliveryLedger
 from bot.delivery.ledger import LEDGER_DIR, Ledger, Outgoing
-from bot.delivery.pgledger import PgLedger
 from bot.delivery.target import Target
 from bot.errors import StoreError
-
-NOW = datetime(2026, 1, 5, 8, tzinfo=UTC)
+from tests.delivery.conftest import NOW, LedgerOpener
 
 
 def _out(chat: int, n: int, *articles: str, kind: str = "digest") -> Outgoing:
     ids = articles or (f"a{chat}.{n}",)
     return Outgoing(f"{kind}:{chat}:b:{n}", chat, f"<b>item</b> {n}", ids, kind)
-
-
-LedgerOpener = Callable[..., DeliveryLedger]
-
-
-@pytest.fixture(params=["journal", "postgres"])
-def open_ledger(request: pytest.FixtureRequest, tmp_path: Path) -> LedgerOpener:
-    """Opens the backend's ledger again over the same data (the ledger contract: every test
-    taking this fixture runs against the data folder's journal and PostgreSQL)."""
-
-    def open_again(retention_days: int = 30) -> DeliveryLedger:
-        if request.param == "journal":
-            return Ledger.open(tmp_path, retention_days=retention_days, now=NOW)
-        db = request.getfixturevalue("pg_database")
-        return PgLedger.open(db, retention_days=retention_days, now=NOW)
-
-    return open_again
 
 
 def _journal(tmp_path: Path) -> Path:
