@@ -2,9 +2,9 @@
 
 A month of digests to 10 000 chats is millions of (chat, article) pairs: kept as Python
 dicts of article ids they took about 250 MB. Here every article id is stored once, as a small
-number (``ArticleNumbers``), and a chat's delivered articles are two parallel arrays of 4-byte
-numbers (``Delivered``: article numbers in ascending order, and the UTC day each was planned),
-about 8 bytes a pair. Membership is a binary search.
+number (``ArticleNumbers``), and a chat's delivered articles are two parallel arrays
+(``Delivered``: 4-byte article numbers in ascending order, and the UTC day each was planned in
+2 bytes), 6 bytes a pair. Membership is a binary search.
 
 A message that delivers many articles at once (a story folded from many feeds) marks them as
 one *bundle*: a sorted array of their numbers, interned by ``ArticleNumbers.bundle`` so that
@@ -23,8 +23,12 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from datetime import date
 
 _TYPECODE = "I"  # unsigned, 4 bytes on every platform newsbot runs on
+_DAY_TYPECODE = "H"  # unsigned, 2 bytes: days since DAY_EPOCH
+DAY_EPOCH = date(2000, 1, 1).toordinal()
+"""Days are kept as days since this one (in 2 bytes: until 2179)."""
 
 
 class ArticleNumbers:
@@ -84,11 +88,11 @@ class Delivered:
     """One chat's delivered articles: numbers ascending, and the day each was planned; and
     the bundles it was given (shared arrays, see ``ArticleNumbers.bundle``) with their days."""
 
-    __slots__ = ("bundle_days", "bundles", "days", "numbers")
+    __slots__ = ("_days", "bundle_days", "bundles", "numbers")
 
     def __init__(self) -> None:
         self.numbers = array(_TYPECODE)
-        self.days = array(_TYPECODE)  # UTC day ordinals
+        self._days = array(_DAY_TYPECODE)  # UTC day ordinals - DAY_EPOCH
         self.bundles: list[array[int]] = []
         self.bundle_days = array(_TYPECODE)
 
@@ -98,8 +102,13 @@ class Delivered:
         planned = {number: day for day, numbers in days for number in numbers}
         chat = cls()
         chat.numbers = array(_TYPECODE, sorted(planned))
-        chat.days = array(_TYPECODE, [planned[n] for n in chat.numbers])
+        chat._days = array(_DAY_TYPECODE, [planned[n] - DAY_EPOCH for n in chat.numbers])
         return chat
+
+    @property
+    def days(self) -> array[int]:
+        """The UTC day ordinal each of ``numbers`` was planned on."""
+        return array(_TYPECODE, [day + DAY_EPOCH for day in self._days])
 
     def __contains__(self, number: object) -> bool:
         if not isinstance(number, int):
@@ -122,10 +131,10 @@ class Delivered:
         """Record the article as planned on ``day`` (a later mark of it replaces the day)."""
         at = bisect_left(self.numbers, number)
         if at < len(self.numbers) and self.numbers[at] == number:
-            self.days[at] = day
+            self._days[at] = day - DAY_EPOCH
         else:
             self.numbers.insert(at, number)
-            self.days.insert(at, day)
+            self._days.insert(at, day - DAY_EPOCH)
 
     def mark_bundle(self, bundle: array[int], day: int) -> None:
         """Record a bundle's articles as planned on ``day`` (a later mark of the same bundle
@@ -146,10 +155,10 @@ class Delivered:
 
     def forget_before(self, day: int) -> None:
         """Drop the articles planned before ``day``."""
-        kept = [i for i, planned in enumerate(self.days) if planned >= day]
-        if len(kept) < len(self.days):
+        kept = [i for i, planned in enumerate(self._days) if planned + DAY_EPOCH >= day]
+        if len(kept) < len(self._days):
             self.numbers = array(_TYPECODE, [self.numbers[i] for i in kept])
-            self.days = array(_TYPECODE, [self.days[i] for i in kept])
+            self._days = array(_DAY_TYPECODE, [self._days[i] for i in kept])
         kept = [i for i, planned in enumerate(self.bundle_days) if planned >= day]
         if len(kept) < len(self.bundle_days):
             self.bundles = [self.bundles[i] for i in kept]
@@ -158,8 +167,8 @@ class Delivered:
     def by_day(self) -> dict[int, list[int]]:
         """Article numbers marked one by one, by the day they were planned."""
         found: dict[int, list[int]] = {}
-        for number, day in zip(self.numbers, self.days, strict=True):
-            found.setdefault(day, []).append(number)
+        for number, day in zip(self.numbers, self._days, strict=True):
+            found.setdefault(day + DAY_EPOCH, []).append(number)
         return found
 
     def bundles_by_day(self) -> dict[int, list[array[int]]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, replace
@@ -45,6 +46,9 @@ log = logging.getLogger("newsbot.digests")
 _JUST_BEFORE = timedelta(microseconds=1)
 
 SUBMIT_EVERY_MESSAGES = 500
+SUBMIT_EVERY_S = 0.5
+"""Planned digests are submitted (one fsync) and the event loop let run (commands, polls,
+sends) at least this often during a rush, however slowly the digests compose."""
 MEMO_DIGESTS = 32
 """Rendered digests a tick keeps for the next chats: most chats share a few; a chat whose
 alerts already delivered some of the news gets its own, which must not stay in memory."""
@@ -283,13 +287,19 @@ class Digests:
             articles = self._recent_articles([d.target for d in due])
             memo = RecentMemo(MEMO_DIGESTS)
             batch: list[Outgoing] = []
+            submitted = time.monotonic()
             for n, item in enumerate(due, 1):
                 batch += self.digest_for(item.target, now, f"{item.slot.timestamp():.0f}",
                                          articles=articles, memo=memo)  # fmt: skip
-                if len(batch) >= SUBMIT_EVERY_MESSAGES or n == len(due):
+                if (
+                    len(batch) >= SUBMIT_EVERY_MESSAGES
+                    or n == len(due)
+                    or time.monotonic() - submitted >= SUBMIT_EVERY_S
+                ):
                     planned += len(await self.sender.submit(batch))  # one fsync per batch
                     batch = []
                     await asyncio.sleep(0)  # let updates and sends run between batches
+                    submitted = time.monotonic()
             log.info("digests planned %s", fields(chats=len(due), messages=planned))
         planned += await self.alerts.check(now)
         return planned

@@ -10,7 +10,8 @@ day. An article updated later is written again into the newest shard; the newest
 The seen registry maps every feed entry ever processed, by feed and entry identity, to
 ``(article id, content hash)``: two feeds may carry the same GUID for different things, and
 one story in two feeds is two entries (the digest groups them).
-All marks are loaded into a dict at open (they are small), so consulting it costs no I/O.
+All marks are loaded into memory at open (compactly: bot.store.marks), so consulting them
+costs no I/O.
 Seen shards outlive archive shards (``seen_retention_days``), and a mark still being
 consulted (its entry is still in a feed) is carried into the newest shard, not forgotten.
 
@@ -31,6 +32,7 @@ from typing import Any, NamedTuple
 from bot.errors import StoreError
 from bot.models import StoredArticle
 from bot.store.documents import article_from_doc, article_to_doc
+from bot.store.marks import Marks
 from bot.store.storage import Database, Volume, open_database
 
 ARCHIVE = "archive"
@@ -82,7 +84,7 @@ class Archive:
         self._volume = volume
         self._read_only = read_only
         self._shard_max = (shard_max_articles, shard_max_marks)
-        self._marks: dict[EntryKey, tuple[str | None, str, str]] = {}  # -> (id, hash, shard)
+        self._marks = Marks()  # (feed, identity) -> (article id, content hash, shard key)
         self._where: dict[str, str] = {}  # article id -> shard key of its newest copy
         self._consulted: set[EntryKey] = set()
         self._current: tuple[str, Database, Database] | None = None
@@ -90,19 +92,19 @@ class Archive:
         self._seen_keys = _keys(volume.names(SEEN))
         for key in self._seen_keys:
             for mark, carried in _read_marks(self._seen_db(key), key):
-                self._marks[mark.feed, mark.identity] = (mark.article_id, mark.content_hash, key)
+                self._marks.put(mark.feed, mark.identity, (mark.article_id, mark.content_hash, key))
                 if mark.article_id is not None and not carried:
                     self._where[mark.article_id] = key
         self._recover_marks()
 
     def seen(self, feed: str, identity: str) -> Seen | None:
         self._consulted.add((feed, identity))
-        mark = self._marks.get((feed, identity))
+        mark = self._marks.get(feed, identity)
         return None if mark is None else Seen(mark[0], mark[1])
 
     def iter_marks(self) -> Iterator[SeenMark]:
         """Every seen mark, once (for moving the store elsewhere)."""
-        for (feed, identity), (article_id, content_hash, _) in list(self._marks.items()):
+        for feed, identity, (article_id, content_hash, _) in self._marks.items():
             yield SeenMark(identity, content_hash, feed, article_id)
 
     def rename_feed(self, old: str, new: str) -> int:
@@ -122,10 +124,7 @@ class Archive:
             db.drop_table(_FEED_TABLE + old)
             db.flush()
             moved += len(docs)
-        for (feed, identity), mark in list(self._marks.items()):
-            if feed == old:
-                del self._marks[feed, identity]
-                self._marks[new, identity] = mark
+        self._marks.rename_feed(old, new)
         self._consulted = {(new if f == old else f, i) for f, i in self._consulted}
         return moved
 
@@ -147,7 +146,7 @@ class Archive:
         seen_db.flush()
         self._seen_keys = sorted({*self._seen_keys, key})
         for mark in marks:
-            self._marks[mark.feed, mark.identity] = (mark.article_id, mark.content_hash, key)
+            self._marks.put(mark.feed, mark.identity, (mark.article_id, mark.content_hash, key))
             if mark.article_id is not None:
                 self._where[mark.article_id] = key
 
@@ -198,7 +197,7 @@ class Archive:
             for key in old_seen
             for mark, _ in _read_marks(self._seen_db(key), key)
             if (entry := (mark.feed, mark.identity)) in self._consulted
-            and self._marks[entry][2] == key
+            and (self._marks.get(*entry) or ("", "", ""))[2] == key
         ]
         if self._current is not None and self._current[0] in {*old_archive, *old_seen}:
             self._current = None
@@ -208,16 +207,14 @@ class Archive:
             seen_db.flush()
             self._seen_keys = sorted({*self._seen_keys, new_key})
             for mark in carried:
-                self._marks[mark.feed, mark.identity] = (
-                    mark.article_id,
-                    mark.content_hash,
-                    new_key,
+                self._marks.put(
+                    mark.feed, mark.identity, (mark.article_id, mark.content_hash, new_key)
                 )
         for key in old_seen:
             self._volume.remove(_name(SEEN, key))
         gone = set(old_seen)
         self._seen_keys = [k for k in self._seen_keys if k not in gone]
-        self._marks = {i: m for i, m in self._marks.items() if m[2] not in gone}
+        self._marks.drop_shards(gone)
         self._where = {a: k for a, k in self._where.items() if k not in gone}
         return PruneResult(len(old_archive), len(old_seen), len(carried))
 
@@ -245,9 +242,9 @@ class Archive:
             if not all(isinstance(v, str) for v in (feed, identity, content_hash)):
                 raise StoreError(f"{_name(ARCHIVE, key)}: article {article_id!r} names no entry")
             mark = SeenMark(str(identity), str(content_hash), str(feed), article_id)
-            if self._marks.get((mark.feed, mark.identity)) != (article_id, mark.content_hash, key):
+            if self._marks.get(mark.feed, mark.identity) != (article_id, mark.content_hash, key):
                 missing.append(mark)
-                self._marks[mark.feed, mark.identity] = (article_id, mark.content_hash, key)
+                self._marks.put(mark.feed, mark.identity, (article_id, mark.content_hash, key))
                 self._where[article_id] = key
         if missing and not self._read_only:
             seen_db = self._seen_db(key, stamp=True)
