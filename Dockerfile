@@ -8,10 +8,12 @@ COPY config ./config
 # "[metrics]" adds prometheus-client for [metrics] port; "[postgres,metrics]" both.
 ARG EXTRAS=""
 RUN python3 -m venv .venv && .venv/bin/pip install --no-cache-dir ".${EXTRAS}"
-# The bot runs as an unprivileged user that owns only its data folder.
+# The bot runs as an unprivileged user that owns only its data folder and its cache (the
+# language detector's unpacked model, written by the first process, read by every later one).
 RUN useradd --system --uid 10001 --no-create-home --home-dir /nonexistent newsbot \
-    && mkdir -p /data && chown newsbot:newsbot /data
-ENV NEWSBOT_CONFIG=/app/config NEWSBOT_DATA=/data PATH=/app/.venv/bin:$PATH
+    && mkdir -p /data /var/cache/newsbot && chown newsbot:newsbot /data /var/cache/newsbot
+ENV NEWSBOT_CONFIG=/app/config NEWSBOT_DATA=/data NEWSBOT_CACHE_DIR=/var/cache/newsbot \
+    PATH=/app/.venv/bin:$PATH
 VOLUME ["/data"]
 USER newsbot
 # docker stop sends SIGTERM: the bot finishes sending what is due, then exits.
