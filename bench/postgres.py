@@ -10,7 +10,9 @@ chat change as the chats grow.
   Ratio of p95: at most 2.
 - chats: one chat's preferences written (``PgChatStore.write``, its own transaction) with
   ``--chats-small`` chats stored and with ``--chats`` (loaded with COPY), in two databases
-  side by side, the writes alternating between them. Ratio of medians: at most 1.5.
+  side by side, the writes alternating between them. Ratio of medians: at most 1.5. Also
+  the read a bot process makes before using the chats (``PgChatStore.changes``: what other
+  processes wrote since), at both sizes.
 
 Run: ``python -m bench.postgres`` (100 000 articles, 100 000 chats) or ``--articles 2000
 --chats 5000`` (a smoke size). A throwaway server is started (tests.support.postgres) unless
@@ -165,7 +167,18 @@ def bench_chats(
             small.append(one_change_s(small_store, args.chats_small, n))
         large.append(one_change_s(large_store, args.chats, n))
     small_ms, large_ms = statistics.median(small) * 1000, statistics.median(large) * 1000
+    follow = {}  # a bot process taking in what others wrote: the read before each command
+    for name, store in (("small", small_store), ("large", large_store)):
+        point, _ = store.changes("chats", None)
+        times = []
+        for _ in range(args.writes // 5):
+            started = time.perf_counter()
+            point, _ = store.changes("chats", point)
+            times.append(time.perf_counter() - started)
+        follow[name] = statistics.median(times) * 1000
     return {
+        "chat_follow_small_ms": round(follow["small"], 3),
+        "chat_follow_ms": round(follow["large"], 3),
         "chats_small": args.chats_small,
         "chats": args.chats,
         "chat_writes": args.writes,
