@@ -18,7 +18,9 @@ cores of a 2-core machine and the comparison would say nothing about adding proc
 also runs in a session of its own: Linux's autogroup scheduling shares a busy machine between
 sessions, not processes, so processes of one session would split one share between them
 (on a machine others use, two processes in one session ran no faster than one). The
-database and loopback servers run unpinned; their CPU is reported.
+database and loopback servers run unpinned; their CPU is reported, and so is newsbot's own
+(each process of the fetchers' sessions, sampled every 0.5 s) per article: equal in both
+configurations means adding a process adds no work, whatever the machine's other load did.
 
 Configurations alternate (1, 2, 2, 1, ...) so a busy machine weighs on both alike; the load
 average is reported before and after each run. Every run checks that every article is
@@ -72,6 +74,22 @@ def cpu_s(pid: int) -> float:
     return sum(int(v) for v in fields[11:15]) / _TICKS
 
 
+def session_cpu_s(sessions: set[int]) -> dict[int, float]:
+    """CPU seconds so far of each living process of these sessions (a fetcher, its fork
+    server and page workers), by process id; sampled until they end."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[3]) in sessions:
+            found[int(entry.name)] = sum(int(v) for v in stat[11:13]) / _TICKS
+    return found
+
+
 def database_cpu_s(cluster: PostgresCluster) -> float:
     """CPU seconds so far of every PostgreSQL server process of the cluster."""
     postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
@@ -119,6 +137,11 @@ def run_once(
                 start_new_session=True,  # its own scheduling group, as on a machine of its own
             )
         )
+    sessions = {p.pid for p in launched}
+    cpu: dict[int, float] = {}
+    while any(p.poll() is None for p in launched):
+        cpu |= session_cpu_s(sessions)
+        time.sleep(0.5)
     outputs = [p.communicate() for p in launched]
     seconds = time.perf_counter() - started
     for process, (_, err) in zip(launched, outputs, strict=True):
@@ -147,6 +170,8 @@ def run_once(
         "articles": stored,
         "articles_per_s": round(stored / seconds, 2),
         "reading_s": round(float(reading_s), 2),
+        "newsbot_cpu_s": round(sum(cpu.values()), 1),
+        "cpu_ms_per_article": round(sum(cpu.values()) * 1000 / stored, 1),
         "reading_articles_per_s": round((stored - 1) / float(reading_s), 2),
         "per_process": shares,
         "page_server_cpu_s": round(cpu_s(server_pid) - server_cpu, 2),
@@ -216,6 +241,15 @@ def main(argv: list[str] | None = None) -> int:
         "reading_one_process_articles_per_s": round(reading[1], 2),
         "reading_two_processes_articles_per_s": round(reading[2], 2),
         "reading_ratio_two_vs_one": round(reading[2] / reading[1], 3),
+        "cpu_ms_per_article": {
+            n: round(
+                sum(r["newsbot_cpu_s"] for r in runs if r["processes"] == n)
+                * 1000
+                / sum(r["articles"] for r in runs if r["processes"] == n),
+                1,
+            )
+            for n in (1, 2)
+        },
         "data_folders_hold": leftovers,
     }
     print(json.dumps(report, indent=2))
