@@ -14,7 +14,8 @@ picks the pairs to compare (bot.delivery.storylsh), which misses a pair at the t
 once in 4 000 and a clearer one far more rarely (bench.stories measures both).
 
 The version a story keeps: the most complete one (it has a lead, then a quote), the earliest
-among equals, then the longest text. The others are named in ``also_in``.
+among equals, then the longest text (up to ``DIGEST_TEXT_CHARS``). The others are named in
+``also_in``.
 
 Order (recency and source diversity): stories are dealt round-robin by feed. Each feed's stories
 are sorted newest first; round one takes every feed's newest story, round two every feed's
@@ -27,7 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from bot.delivery.storylinks import Groups, link_alike
@@ -47,6 +48,20 @@ EXACT_UP_TO = 500
 MinHash/LSH finds the candidates (bot.delivery.storylsh), the exact rule still decides."""
 OPENING_CHARS = 300
 """Without a lead, this much of the text's start stands in for it."""
+
+DIGEST_TEXT_CHARS = 1_000
+"""A digest uses only a text's opening (the lead's stand-in, shown at most 480 characters; the
+story's fingerprint) and, to pick a story's version, its length: past this many characters every
+copy is a whole article and length no longer tells them apart. A digest tick keeps this much of
+each text, not the day's whole texts."""
+
+
+def for_digest(article: StoredArticle) -> StoredArticle:
+    """The article with its text cut to what a digest uses (``DIGEST_TEXT_CHARS``)."""
+    if len(article.text) <= DIGEST_TEXT_CHARS:
+        return article
+    return replace(article, text=article.text[:DIGEST_TEXT_CHARS])
+
 
 _WORD = re.compile(r"\w+(?:[.,'’]\w+)*")
 _STOP_WORDS = frozenset(

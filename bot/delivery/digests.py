@@ -31,7 +31,7 @@ from bot.config import BotSettings
 from bot.delivery.alerts import Alerts
 from bot.delivery.chats import Chats
 from bot.delivery.contract import DeliveryLedger
-from bot.delivery.digest import compose_digest
+from bot.delivery.digest import compose_digest, for_digest
 from bot.delivery.ledger import Outgoing
 from bot.delivery.prefs import ChatPrefs, EmptyDigest, LinkPreview, reads
 from bot.delivery.render import digest_blocks, render_nothing_new
@@ -363,4 +363,5 @@ class Digests:
         if not starts:
             return []
         earliest = min(starts)
-        return [a for a in self.store.iter_articles(since=earliest) if a.fetched > earliest]
+        articles = self.store.iter_articles(since=earliest)
+        return [for_digest(a) for a in articles if a.fetched > earliest]

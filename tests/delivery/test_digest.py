@@ -9,6 +9,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
@@ -17,14 +18,17 @@ from hypothesis import strategies as st
 
 from bot.article.sentences import split_sentences
 from bot.delivery.digest import (
+    DIGEST_TEXT_CHARS,
     SAME_STORY_JACCARD,
     compose_digest,
+    for_digest,
     group_stories,
     is_same_story,
     order_by_recency_and_feed,
     story_similarity,
 )
 from bot.delivery.digests import RecentMemo, Rendered
+from bot.delivery.render import digest_blocks
 from bot.models import Quote, StoredArticle
 
 DATA = Path(__file__).parents[1] / "data"
@@ -431,3 +435,23 @@ def test_a_digest_tick_remembers_only_a_few_rendered_digests() -> None:
     for n in range(5):
         memo[n] = Rendered((), (), ())
     assert list(memo) == [3, 4]
+
+
+def test_a_digest_of_whole_articles_reads_the_same_from_their_openings(corpus: Path) -> None:
+    """A digest tick keeps only each text's opening: 100 real CNN/DM articles without leads
+    (their text's opening stands in) give the very same digest from those openings."""
+    rows = (corpus / "summaries" / "realsumm_cnndm_100.jsonl").read_text(encoding="utf-8")
+    articles = [
+        article(f"a{n}", f"feed{n % 5}", f"Story {n}", minutes=n, text=json.loads(line)["article"])
+        for n, line in enumerate(rows.splitlines())
+    ]
+    assert sum(len(a.text) > DIGEST_TEXT_CHARS for a in articles) >= 90
+    cut = [for_digest(a) for a in articles]
+    assert all(len(a.text) <= DIGEST_TEXT_CHARS for a in cut)
+    at = T0 + timedelta(days=1)
+    whole = digest_blocks(compose_digest(articles, max_items=30), tz=ZoneInfo("UTC"), now=at)
+    opened = digest_blocks(compose_digest(cut, max_items=30), tz=ZoneInfo("UTC"), now=at)
+    assert opened == whole
+    shown = " ".join(whole)
+    openings = [html.escape(a.text[:40], quote=False) for a in articles]
+    assert sum(o in shown for o in openings) >= 25  # the openings are what the digest shows
