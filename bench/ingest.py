@@ -33,6 +33,7 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
+from bench.procstat import living
 from bot.article.extract import extract_html
 from bot.article.summary import summarize
 from bot.config import Config, FeedConfig, HttpSettings, PollSettings, Settings
@@ -43,7 +44,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("NEWSBOT_SHARED", ROOT.parent / "shared")) / "corpus"
 ENTRIES = 20
 BACKLOG = 5
-_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def serve(feeds: int, pages_dir: str, port_out: Any, stop: Event) -> None:
@@ -81,18 +81,9 @@ def descendant_cpu_s(exclude: set[int]) -> float:
     their fork server, which includes the workers it has reaped), except ``exclude`` (the
     loopback server), read from /proc. Phases take differences."""
     me = os.getpid()
-    parents: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        parents[pid] = int(fields[1])
-        cpu[pid] = sum(int(v) for v in fields[11:15]) / _TICKS
+    stats = list(living())
+    parents = {p.pid: p.parent for p in stats}
+    cpu = {p.pid: p.cpu_s for p in stats}
     total = 0.0
     for pid in cpu:
         ancestor = parents.get(pid)

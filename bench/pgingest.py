@@ -46,10 +46,10 @@ from typing import Any
 import psycopg
 
 from bench.ingest import BACKLOG, CORPUS, ROOT, serve
+from bench.procstat import living, read_stat
 from bot.store.pg import Database
 from tests.support.postgres import PostgresCluster
 
-_TICKS = os.sysconf("SC_CLK_TCK")
 SETTINGS = """\
 [poll]
 new_feed_backlog = {backlog}
@@ -70,40 +70,19 @@ def load_average() -> list[float]:
 
 def cpu_s(pid: int) -> float:
     """CPU seconds so far of one process and its reaped children (from /proc)."""
-    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(v) for v in fields[11:15]) / _TICKS
+    return read_stat(pid).cpu_s
 
 
 def session_cpu_s(sessions: set[int]) -> dict[int, float]:
     """CPU seconds so far of each living process of these sessions (a fetcher, its fork
     server and page workers), by process id; sampled until they end."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(stat[3]) in sessions:
-            found[int(entry.name)] = sum(int(v) for v in stat[11:13]) / _TICKS
-    return found
+    return {p.pid: p.own_cpu_s for p in living() if p.session in sessions}
 
 
 def database_cpu_s(cluster: PostgresCluster) -> float:
     """CPU seconds so far of every PostgreSQL server process of the cluster."""
     postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == postmaster or int(stat[1]) == postmaster:
-            total += sum(int(v) for v in stat[11:15]) / _TICKS
-    return total
+    return sum(p.cpu_s for p in living() if postmaster in (p.pid, p.parent))
 
 
 def run_once(
